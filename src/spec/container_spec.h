@@ -1,0 +1,98 @@
+#pragma once
+// ContainerConfig + pod + image config -> OCI runtime spec (config.json), as a plain pure
+// function: no I/O. The caller resolves everything that needs the filesystem (the image's
+// /etc/passwd, the pod's file paths) and passes it in, so every field is unit-testable.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <nlohmann/json.hpp>
+
+#include "oci/image_config.h"
+
+namespace berth::spec {
+
+enum class MountPropagation { Private, HostToContainer, Bidirectional };
+
+struct MountInput {
+  std::string container_path;  // absolute
+  std::string host_path;       // absolute
+  bool readonly = false;
+  MountPropagation propagation = MountPropagation::Private;
+};
+
+struct ResourcesInput {
+  int64_t cpu_period = 0;
+  int64_t cpu_quota = 0;
+  int64_t cpu_shares = 0;
+  int64_t memory_limit_in_bytes = 0;
+  std::string cpuset_cpus;
+  std::string cpuset_mems;
+  std::optional<int64_t> oom_score_adj;
+};
+
+// What the container asks for (from CRI ContainerConfig, already validated by cri/).
+struct ContainerInput {
+  std::string id;
+  std::string name;
+  std::vector<std::string> command;  // CRI "command": replaces the image ENTRYPOINT
+  std::vector<std::string> args;     // CRI "args": replaces the image CMD
+  std::vector<std::pair<std::string, std::string>> envs;  // in order; later wins
+  std::string working_dir;
+  bool tty = false;
+  bool stdin = false;
+  std::vector<MountInput> mounts;
+  std::map<std::string, std::string> annotations;
+  ResourcesInput resources;
+  std::optional<int64_t> run_as_user;
+  std::optional<std::string> run_as_username;
+  std::optional<int64_t> run_as_group;
+  std::vector<int64_t> supplemental_groups;
+  bool privileged = false;
+  bool readonly_rootfs = false;
+};
+
+// The pod's side: its pinned namespaces, files and cgroup.
+struct PodInput {
+  std::string id;
+  std::string hostname;
+  std::optional<std::filesystem::path> net_ns;  // nullopt: host network
+  std::optional<std::filesystem::path> ipc_ns;  // nullopt: host IPC
+  std::optional<std::filesystem::path> uts_ns;  // nullopt: host UTS
+  std::optional<std::filesystem::path> pid_ns;  // set: join the pod's PID namespace
+  bool host_pid = false;                        // no pid namespace at all
+  std::filesystem::path resolv_conf;            // mounted at /etc/resolv.conf
+  std::filesystem::path hosts;                  // mounted at /etc/hosts
+  std::filesystem::path hostname_file;          // mounted at /etc/hostname
+  std::optional<std::filesystem::path> shm;     // tmpfs mounted at /dev/shm; nullopt: host IPC's
+  std::string cgroups_path;                     // OCI linux.cgroupsPath for this container
+  std::map<std::string, std::string> sysctls;
+};
+
+// Facts about the image's files the caller looked up in the rootfs.
+struct UserLookup {
+  // name -> (uid, primary gid) from the image's /etc/passwd
+  std::map<std::string, std::pair<int64_t, int64_t>> passwd;
+  // group name -> gid, and gid -> member user names, from the image's /etc/group
+  std::map<std::string, int64_t> group_ids;
+  std::map<int64_t, std::vector<std::string>> group_members;
+};
+
+struct SpecInput {
+  ContainerInput container;
+  PodInput pod;
+  oci::ImageConfig image;
+  UserLookup users;
+  std::filesystem::path rootfs;  // absolute; already mounted
+};
+
+// The OCI runtime spec (runtime-spec 1.0.2 config.json) for the container, or
+// InvalidArgument naming the field that cannot be honoured (e.g. an empty command with an
+// image that has neither ENTRYPOINT nor CMD; a run_as_username not in /etc/passwd).
+absl::StatusOr<nlohmann::json> generate_spec(const SpecInput& in);
+
+}  // namespace berth::spec
