@@ -1,0 +1,155 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "base/status.h"
+#include "sys/fs.h"
+
+namespace berth::config {
+namespace fs = std::filesystem;
+namespace {
+
+const fs::path kDefaultConfig = "/etc/berth/berth.toml";
+constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+
+absl::Status unknown_key(std::string_view origin, std::string_view key) {
+  return absl::InvalidArgumentError(fmt::format("config {}: unknown key \"{}\"", origin, key));
+}
+
+absl::Status bad_type(std::string_view origin, std::string_view key, std::string_view want) {
+  return absl::InvalidArgumentError(fmt::format("config {}: \"{}\" must be {}", origin, key, want));
+}
+
+template <typename T>
+absl::Status read(const toml::node& n, std::string_view origin, std::string_view key, T& out) {
+  if constexpr (std::is_same_v<T, fs::path>) {
+    auto v = n.value<std::string>();
+    if (!v) return bad_type(origin, key, "a string");
+    if (!v->empty() && (*v)[0] != '/') return bad_type(origin, key, "an absolute path");
+    out = *v;
+  } else {
+    auto v = n.value<T>();
+    if (!v) return bad_type(origin, key, std::is_same_v<T, std::string> ? "a string" : "an integer");
+    out = *v;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status apply_runtime(Config& cfg, const toml::table& t, std::string_view origin) {
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    if (key == "default") RETURN_IF_ERROR(read(v, origin, "runtime.default", cfg.default_runtime));
+    else if (key == "cgroup_driver") RETURN_IF_ERROR(read(v, origin, "runtime.cgroup_driver", cfg.cgroup_driver));
+    else if (key == "cgroup_parent") RETURN_IF_ERROR(read(v, origin, "runtime.cgroup_parent", cfg.cgroup_parent));
+    else if (key == "monitor_path") RETURN_IF_ERROR(read(v, origin, "runtime.monitor_path", cfg.monitor_path));
+    else if (key == "pinns_path") RETURN_IF_ERROR(read(v, origin, "runtime.pinns_path", cfg.pinns_path));
+    else if (key == "pod_stop_grace_seconds")
+      RETURN_IF_ERROR(read(v, origin, "runtime.pod_stop_grace_seconds", cfg.pod_stop_grace_seconds));
+    else if (key == "handlers") {
+      const toml::table* handlers = v.as_table();
+      if (!handlers) return bad_type(origin, "runtime.handlers", "a table");
+      for (auto&& [name, h] : *handlers) {
+        const toml::table* ht = h.as_table();
+        std::string prefix = fmt::format("runtime.handlers.{}", name.str());
+        if (!ht) return bad_type(origin, prefix, "a table");
+        RuntimeHandlerConfig& rh = cfg.runtimes[std::string(name.str())];
+        for (auto&& [hk, hv] : *ht) {
+          if (hk == "binary") RETURN_IF_ERROR(read(hv, origin, prefix + ".binary", rh.binary));
+          else if (hk == "root") RETURN_IF_ERROR(read(hv, origin, prefix + ".root", rh.root));
+          else return unknown_key(origin, prefix + "." + std::string(hk.str()));
+        }
+      }
+    } else {
+      return unknown_key(origin, "runtime." + key);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status validate(const Config& cfg) {
+  if (std::find(std::begin(kLogLevels), std::end(kLogLevels), cfg.log_level) == std::end(kLogLevels))
+    return absl::InvalidArgumentError(fmt::format("config: log_level \"{}\" is not one of trace, debug, info, warn, error, critical, off", cfg.log_level));
+  if (!cfg.runtimes.contains(cfg.default_runtime))
+    return absl::InvalidArgumentError(fmt::format("config: runtime.default \"{}\" names no runtime handler", cfg.default_runtime));
+  for (const auto& [name, rh] : cfg.runtimes)
+    if (rh.binary.empty() || rh.root.empty())
+      return absl::InvalidArgumentError(fmt::format("config: runtime handler \"{}\" needs binary and root", name));
+  if (cfg.pod_stop_grace_seconds < 0)
+    return absl::InvalidArgumentError("config: runtime.pod_stop_grace_seconds must not be negative");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status apply_toml(Config& cfg, std::string_view text, std::string_view origin) {
+  // Debian's toml++ is built with exceptions: this adapter is where they stop.
+  toml::table parsed;
+  try {
+    parsed = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(fmt::format("config {}:{}:{}: {}", origin, e.source().begin.line,
+                                                  e.source().begin.column, e.description()));
+  }
+  for (auto&& [k, v] : parsed) {
+    std::string key(k.str());
+    if (key == "root") RETURN_IF_ERROR(read(v, origin, key, cfg.root));
+    else if (key == "state_dir") RETURN_IF_ERROR(read(v, origin, key, cfg.state_dir));
+    else if (key == "listen") RETURN_IF_ERROR(read(v, origin, key, cfg.listen));
+    else if (key == "log_level") RETURN_IF_ERROR(read(v, origin, key, cfg.log_level));
+    else if (key == "runtime") {
+      const toml::table* t = v.as_table();
+      if (!t) return bad_type(origin, "runtime", "a table");
+      RETURN_IF_ERROR(apply_runtime(cfg, *t, origin));
+    } else {
+      return unknown_key(origin, key);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Config> load_config(const Overrides& flags, const fs::path& self_dir) {
+  Config cfg;
+  cfg.runtimes["runc"] = {"/usr/sbin/runc", "/run/berth/runc"};
+  cfg.runtimes["crun"] = {"/usr/bin/crun", "/run/berth/crun"};
+  cfg.monitor_path = self_dir / "berth-monitor";
+  cfg.pinns_path = self_dir / "berth-pinns";
+
+  const fs::path main = flags.config_file.value_or(kDefaultConfig);
+  std::error_code ec;
+  if (fs::exists(main, ec)) {
+    ASSIGN_OR_RETURN(std::string text, sys::read_file(main));
+    RETURN_IF_ERROR(apply_toml(cfg, text, main.string()));
+  } else if (flags.config_file) {
+    return absl::NotFoundError(fmt::format("config file {} does not exist", main.string()));
+  }
+  const fs::path dropins = main.parent_path() / "berth.d";
+  if (fs::is_directory(dropins, ec)) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dropins, ec))
+      if (e.path().extension() == ".toml") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+      ASSIGN_OR_RETURN(std::string text, sys::read_file(f));
+      RETURN_IF_ERROR(apply_toml(cfg, text, f.string()));
+    }
+  }
+  // A state dir moved by flag or file carries the default runtime roots and socket along.
+  const fs::path default_state = "/run/berth";
+  if (flags.state_dir) cfg.state_dir = *flags.state_dir;
+  if (cfg.state_dir != default_state) {
+    for (auto& [name, rh] : cfg.runtimes)
+      if (rh.root == default_state / name) rh.root = cfg.state_dir / name;
+    if (cfg.listen == default_state / "berth.sock") cfg.listen = cfg.state_dir / "berth.sock";
+  }
+  if (flags.root) cfg.root = *flags.root;
+  if (flags.listen) cfg.listen = *flags.listen;
+  if (flags.log_level) cfg.log_level = *flags.log_level;
+  RETURN_IF_ERROR(validate(cfg));
+  return cfg;
+}
+
+}  // namespace berth::config
