@@ -20,7 +20,7 @@
 #define BERTH_DCHECK(cond) \
   do {                     \
   } while (false && (cond))
-#define BERTH_BUG(msg) BERTH_LOG(error, "BUG at {}:{}: {}", __FILE__, __LINE__, (msg))
+#define BERTH_BUG(msg) BERTH_LOG(err, "BUG at {}:{}: {}", __FILE__, __LINE__, (msg))
 #else
 #define BERTH_DCHECK(cond) BERTH_CHECK(cond)
 #define BERTH_BUG(msg)                                                      \

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <absl/status/status.h>
@@ -56,6 +57,9 @@ struct ExitRecord {
   bool oom_killed = false;
 };
 
+// Parses an exit file (<exits_dir>/<id>.json): InvalidArgument when malformed.
+absl::StatusOr<ExitRecord> parse_exit_record(std::string_view text);
+
 enum class ContainerProcessState { Created, Running, Exited };
 
 struct ContainerProcessInfo {
@@ -88,7 +92,9 @@ class MonitorClient {
   absl::StatusOr<pid_t> create_container(const CreateContainerRequest& req) const;
   absl::Status start_container(const std::string& id, const OciRuntime& rt) const;
   absl::Status kill(const std::string& id, const OciRuntime& rt, int signal) const;
-  // Waits until the container's init exits (up to `timeout`): DeadlineExceeded otherwise.
+  // Waits until the container's init exits (up to `timeout`; 0 or less: no limit):
+  // DeadlineExceeded otherwise. A container the monitor no longer knows is answered from its
+  // exit file, else NotFound.
   absl::StatusOr<ExitRecord> wait(const std::string& id, std::chrono::milliseconds timeout) const;
   // runc delete (--force when asked); forgets the container. Unknown id: OK.
   absl::Status delete_container(const std::string& id, const OciRuntime& rt, bool force) const;

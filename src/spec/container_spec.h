@@ -27,7 +27,7 @@ struct MountInput {
 
 struct ResourcesInput {
   int64_t cpu_period = 0;
-  int64_t cpu_quota = 0;
+  int64_t cpu_quota = 0;  // -1: unlimited
   int64_t cpu_shares = 0;
   int64_t memory_limit_in_bytes = 0;
   std::string cpuset_cpus;
@@ -45,7 +45,7 @@ struct ContainerInput {
   std::string working_dir;
   bool tty = false;
   bool stdin = false;
-  std::vector<MountInput> mounts;
+  std::vector<MountInput> mounts;  // one per container_path; shallow ones are mounted first
   std::map<std::string, std::string> annotations;
   ResourcesInput resources;
   std::optional<int64_t> run_as_user;
@@ -68,9 +68,9 @@ struct PodInput {
   std::filesystem::path resolv_conf;            // mounted at /etc/resolv.conf
   std::filesystem::path hosts;                  // mounted at /etc/hosts
   std::filesystem::path hostname_file;          // mounted at /etc/hostname
-  std::optional<std::filesystem::path> shm;     // tmpfs mounted at /dev/shm; nullopt: host IPC's
+  std::optional<std::filesystem::path> shm;     // the pod's /dev/shm, bound in; nullopt: a private tmpfs
   std::string cgroups_path;                     // OCI linux.cgroupsPath for this container
-  std::map<std::string, std::string> sysctls;
+  std::map<std::string, std::string> sysctls;   // namespaced only ("net.*" needs net_ns, ...)
 };
 
 // Facts about the image's files the caller looked up in the rootfs.
@@ -88,11 +88,30 @@ struct SpecInput {
   oci::ImageConfig image;
   UserLookup users;
   std::filesystem::path rootfs;  // absolute; already mounted
+  // The lowest oom_score_adj this node lets us set (without CAP_SYS_RESOURCE, lowering is
+  // refused): a request below it is raised to it, best-effort, instead of failing the start.
+  int64_t min_oom_score_adj = -1000;
+  // The highest RLIMIT_NOFILE this node lets us give (without CAP_SYS_RESOURCE the hard
+  // limit cannot rise above berthd's own, and runc fails the start with EPERM): the default
+  // 1048576 is lowered to it. 0 or less: no rlimits entry, the container inherits berthd's.
+  int64_t max_nofile_limit = 1048576;
+  // The capabilities berthd itself holds (capability_names of CapBnd in /proc/self/status):
+  // runc cannot grant more, so a privileged container gets exactly these and the default set
+  // is cut down to them. nullopt: every capability Linux defines.
+  std::optional<std::vector<std::string>> node_capabilities;
 };
 
 // The OCI runtime spec (runtime-spec 1.0.2 config.json) for the container, or
 // InvalidArgument naming the field that cannot be honoured (e.g. an empty command with an
 // image that has neither ENTRYPOINT nor CMD; a run_as_username not in /etc/passwd).
 absl::StatusOr<nlohmann::json> generate_spec(const SpecInput& in);
+
+// The OCI LinuxResources object for the container's resources: in the spec, and for
+// `runc update --resources` (UpdateContainerResources). Zero values are left out.
+absl::StatusOr<nlohmann::json> linux_resources(const ResourcesInput& r);
+
+// The names ("CAP_CHOWN", ...) of the capabilities set in a mask such as CapBnd or CapEff of
+// /proc/<pid>/status, lowest bit first; bits past the newest known capability are ignored.
+std::vector<std::string> capability_names(uint64_t mask);
 
 }  // namespace berth::spec

@@ -1,0 +1,209 @@
+// The runc-backed requests: create, start, kill, delete, update, exec_sync.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/status.h"
+#include "ipc/status_json.h"
+#include "monitor/monitor.h"
+#include "monitor/pid_file.h"
+
+namespace berth::monitor {
+namespace fs = std::filesystem;
+namespace {
+
+absl::Status make_pipe(UniqueFd& r, UniqueFd& w) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe");
+  r.reset(fds[0]);
+  w.reset(fds[1]);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Monitor::op_create(ConnId conn, const nlohmann::json& req) {
+  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
+  ASSIGN_OR_RETURN(std::string bundle, path_field(req, "bundle", true));
+  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
+  ASSIGN_OR_RETURN(std::string log_path, path_field(req, "log_path", false));
+  ASSIGN_OR_RETURN(bool tty, optional_bool(req, "tty", false));
+  ASSIGN_OR_RETURN(bool want_stdin, optional_bool(req, "stdin", false));
+  ASSIGN_OR_RETURN(std::string cgroup_dir, path_field(req, "cgroup_dir", false));
+  if (containers_.contains(id))
+    return absl::AlreadyExistsError(fmt::format("container {} is already known to the monitor of pod {}", id, cfg_.pod_id));
+
+  auto c = std::make_unique<Container>();
+  c->id = id;
+  c->cgroup_dir = cgroup_dir;
+  c->io = std::make_unique<ContainerIo>(loop_, id, log_path, clock_);
+  RETURN_IF_ERROR(annotate(c->io->open_log(), "container {}", id));
+
+  PendingCreate p{.conn = conn, .id = id, .runtime = rt, .pid_file = cfg_.run_dir / ("create-" + id + ".pid")};
+  ::unlink(p.pid_file.c_str());
+  p.argv = rt.argv({"create", "--bundle", bundle, "--pid-file", p.pid_file.string()});
+  JobSpec spec{.timeout = cfg_.runtime_timeout};
+  if (tty) {
+    ASSIGN_OR_RETURN(ConsoleSocket console, ConsoleSocket::listen(cfg_.run_dir / fmt::format("console-{}.sock", next_seq_++)));
+    p.console = std::make_shared<ConsoleSocket>(std::move(console));
+    p.argv.push_back("--console-socket");
+    p.argv.push_back(p.console->path().string());
+  } else {
+    // runc hands its own stdio to the container: until it exits, what arrives there is
+    // runc's error output, kept aside by capture mode.
+    UniqueFd out_r, err_r;
+    RETURN_IF_ERROR(make_pipe(out_r, spec.stdout_fd));
+    RETURN_IF_ERROR(make_pipe(err_r, spec.stderr_fd));
+    c->io->set_capture(true);
+    RETURN_IF_ERROR(c->io->add_source(std::move(out_r), Stream::Stdout));
+    RETURN_IF_ERROR(c->io->add_source(std::move(err_r), Stream::Stderr));
+    if (want_stdin) {
+      UniqueFd in_w;
+      RETURN_IF_ERROR(make_pipe(spec.stdin_fd, in_w));
+      c->io->set_stdin(std::move(in_w));
+    }
+  }
+  p.argv.push_back(id);
+  spec.argv = p.argv;
+  p.mark = reaper_.mark();
+  ASSIGN_OR_RETURN(pid_t job, jobs_.start(std::move(spec), [this, p](JobResult r) { on_created(p, std::move(r)); }));
+  (void)job;
+  containers_[id] = std::move(c);
+  return absl::OkStatus();
+}
+
+void Monitor::on_created(const PendingCreate& p, JobResult r) {
+  Container* c = find(p.id);
+  if (c == nullptr) return server_.reply_status(p.conn, absl::AbortedError(fmt::format("container {} vanished while being created", p.id)));
+  c->io->drain();
+  std::string runtime_err = c->io->take_capture() + r.err;
+  auto fail = [&](absl::Status s, bool cleanup) {
+    ::unlink(p.pid_file.c_str());
+    if (cleanup) cleanup_runtime_state(p.runtime, p.id);
+    containers_.erase(p.id);  // capture is still on: runc's output never reaches the log
+    BERTH_LOG(warn, "[pod={}][ctr={}] create failed: {}", cfg_.pod_id, p.id, s.ToString());
+    server_.reply_status(p.conn, annotate(s, "create container {}", p.id));
+  };
+  if (r.exit_code != 0 || r.timed_out)
+    return fail(runtime_failure(p.argv, r, cfg_.runtime_timeout, runtime_err), r.timed_out);
+  if (p.console) {
+    absl::StatusOr<UniqueFd> master = p.console->take_master();
+    if (!master.ok()) return fail(master.status(), true);
+    absl::Status s = c->io->add_source(std::move(*master), Stream::Stdout);
+    if (!s.ok()) return fail(s, true);
+  }
+  absl::StatusOr<pid_t> pid = read_pid_file(p.pid_file);
+  ::unlink(p.pid_file.c_str());
+  if (!pid.ok()) return fail(pid.status(), true);
+  c->io->set_capture(false);
+  c->pid = *pid;
+  c->state = State::Created;
+  BERTH_LOG(info, "[pod={}][ctr={}] created, init pid {}", cfg_.pod_id, p.id, c->pid);
+  const std::string id = p.id;
+  if (std::optional<int> st = reaper_.take_early_exit(c->pid, p.mark)) {
+    on_init_exit(id, *st);
+  } else {
+    reaper_.watch(c->pid, [this, id](int status) { on_init_exit(id, status); });
+  }
+  nlohmann::json resp = ipc::status_to_json(absl::OkStatus());
+  resp["pid"] = *pid;
+  server_.reply(p.conn, resp);
+}
+
+absl::Status Monitor::op_start(ConnId conn, const nlohmann::json& req) {
+  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
+  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
+  if (Container* c = find(id); c != nullptr && c->state == State::Creating)
+    return absl::FailedPreconditionError(fmt::format("container {} is still being created", id));
+  return run_simple(conn, rt.argv({"start", id}), "", [this, id](const auto& argv, const JobResult& r) {
+    if (r.exit_code != 0 || r.timed_out) return runtime_failure(argv, r, cfg_.runtime_timeout);
+    Container* c = find(id);
+    if (c != nullptr && c->state == State::Created) c->state = State::Running;  // an Exited one stays so
+    BERTH_LOG(info, "[pod={}][ctr={}] started", cfg_.pod_id, id);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Monitor::op_kill(ConnId conn, const nlohmann::json& req) {
+  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
+  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
+  ASSIGN_OR_RETURN(int64_t sig, optional_int(req, "signal", 0));
+  if (sig < 1 || sig > SIGRTMAX) return absl::InvalidArgumentError(fmt::format("request field \"signal\": {} is not a signal", sig));
+  Container* c = find(id);
+  if (c != nullptr && c->state == State::Creating)
+    return absl::FailedPreconditionError(fmt::format("container {} is still being created", id));
+  if (c != nullptr && c->exit) {  // nothing left to signal
+    server_.reply_status(conn, absl::OkStatus());
+    return absl::OkStatus();
+  }
+  return run_simple(conn, rt.argv({"kill", id, std::to_string(sig)}), "", [this, id](const auto& argv, const JobResult& r) {
+    if (r.exit_code == 0 && !r.timed_out) return absl::OkStatus();
+    Container* ct = find(id);
+    if (ct != nullptr && ct->exit) return absl::OkStatus();  // it exited while runc looked for it
+    return runtime_failure(argv, r, cfg_.runtime_timeout);
+  });
+}
+
+absl::Status Monitor::op_delete(ConnId conn, const nlohmann::json& req) {
+  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
+  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
+  ASSIGN_OR_RETURN(bool force, optional_bool(req, "force", false));
+  if (Container* c = find(id); c != nullptr && c->state == State::Creating)
+    return absl::FailedPreconditionError(fmt::format("container {} is still being created", id));
+  std::error_code ec;
+  if (!fs::exists(fs::path(rt.root) / id, ec)) {  // the runtime has no state for it
+    forget(id);
+    server_.reply_status(conn, absl::OkStatus());
+    return absl::OkStatus();
+  }
+  std::vector<std::string> argv = force ? rt.argv({"delete", "--force", id}) : rt.argv({"delete", id});
+  return run_simple(conn, std::move(argv), "", [this, id](const auto& args, const JobResult& r) {
+    absl::Status s = absl::OkStatus();
+    if (r.exit_code != 0 || r.timed_out) s = runtime_failure(args, r, cfg_.runtime_timeout);
+    if (!s.ok() && !absl::IsNotFound(s)) return s;  // unknown to the runtime: deleted already
+    forget(id);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Monitor::op_update(ConnId conn, const nlohmann::json& req) {
+  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
+  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
+  auto res = req.find("resources");
+  if (res == req.end() || !res->is_object())
+    return absl::InvalidArgumentError("request field \"resources\" must be an OCI LinuxResources object");
+  std::string input = res->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (input.size() > kMaxJobInput)
+    return absl::InvalidArgumentError(fmt::format("request field \"resources\" is larger than {} bytes", kMaxJobInput));
+  return run_simple(conn, rt.argv({"update", "--resources", "-", id}), std::move(input),
+                    [this, id](const auto& argv, const JobResult& r) {
+                      if (r.exit_code != 0 || r.timed_out) return runtime_failure(argv, r, cfg_.runtime_timeout);
+                      BERTH_LOG(info, "[pod={}][ctr={}] resources updated", cfg_.pod_id, id);
+                      return absl::OkStatus();
+                    });
+}
+
+absl::Status Monitor::op_exec_sync(ConnId conn, const nlohmann::json& req) {
+  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
+  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
+  ASSIGN_OR_RETURN(std::vector<std::string> argv, argv_field(req));
+  ASSIGN_OR_RETURN(int64_t timeout_ms, optional_int(req, "timeout_ms", 0));
+  ASSIGN_OR_RETURN(int64_t max_output, optional_int(req, "max_output", 16 * 1024 * 1024));
+  if (max_output < 0 || max_output > 16 * 1024 * 1024)
+    return absl::InvalidArgumentError("request field \"max_output\" must be between 0 and 16 MiB");
+  exec_.start(conn, ExecSyncParams{.container_id = id,
+                                   .runtime = rt,
+                                   .argv = std::move(argv),
+                                   .timeout = std::chrono::milliseconds(std::clamp<int64_t>(timeout_ms, 0, kMaxTimeoutMs)),
+                                   .max_output = static_cast<size_t>(max_output),
+                                   .runtime_timeout = cfg_.runtime_timeout});
+  return absl::OkStatus();
+}
+
+}  // namespace berth::monitor

@@ -1,0 +1,375 @@
+#include "core/container_service.h"
+
+#include <sys/resource.h>
+
+#include <csignal>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "base/cleanup_stack.h"
+#include "base/log.h"
+#include "base/status.h"
+#include "core/image_users.h"
+#include "core/label_selector.h"
+#include "core/pod_layout.h"
+#include "core/stop_signal.h"
+#include "sys/fs.h"
+#include "sys/mounts.h"
+#include "sys/subprocess.h"
+
+namespace berth::core {
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr milliseconds kKillWait{10'000};  // how long a SIGKILLed init may take to be reaped
+
+int64_t now_ns() { return absl::ToUnixNanos(absl::Now()); }
+
+// The absolute log path, or an error when it is absolute or leaves the pod's log directory.
+absl::StatusOr<fs::path> resolve_log_path(const PodRecord& pod, const std::string& name, const std::string& log_path) {
+  if (log_path.empty()) return fs::path();
+  const fs::path rel(log_path);
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(
+        fmt::format("container \"{}\" in pod \"{}\": log path \"{}\" {}", name, pod.id.str(), log_path, why));
+  };
+  if (rel.is_absolute()) return bad("must be relative to the pod's log directory");
+  if (pod.spec.log_directory.empty()) return bad("is set but the pod has no log directory");
+  const fs::path dir = fs::path(pod.spec.log_directory).lexically_normal();
+  const fs::path full = (dir / rel).lexically_normal();
+  const fs::path inside = full.lexically_relative(dir);
+  if (inside.empty() || *inside.begin() == ".." || inside == ".") return bad("escapes the pod log directory");
+  return full;
+}
+
+// What this node lets a container have: the hard open-files limit and the bounding set.
+int64_t node_nofile_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_max == RLIM_INFINITY) return 1048576;
+  return static_cast<int64_t>(rl.rlim_max);
+}
+
+std::optional<std::vector<std::string>> node_capabilities() {
+  absl::StatusOr<std::string> status = sys::read_file("/proc/self/status");
+  if (!status.ok()) return std::nullopt;
+  size_t pos = status->find("CapBnd:");
+  if (pos == std::string::npos) return std::nullopt;
+  return spec::capability_names(std::stoull(status->substr(pos + 7), nullptr, 16));
+}
+
+std::string exit_reason(const runtime::ExitRecord& x) {
+  if (x.oom_killed) return "OOMKilled";
+  return x.exit_code == 0 ? "Completed" : "Error";
+}
+
+}  // namespace
+
+runtime::MonitorClient ContainerService::monitor_of(const PodRecord& pod) const {
+  return runtime::MonitorClient(pod.dir / "monitor.sock");
+}
+
+fs::path ContainerService::cgroup_memory_dir(const PodRecord& pod, const ContainerId& id) const {
+  return cgroups_.memory_dir(container_cgroup(pod, id));
+}
+
+absl::StatusOr<ContainerService::Located> ContainerService::locate(const std::string& ref) const {
+  ASSIGN_OR_RETURN(ContainerEntryPtr e, state_.containers.find(ref));
+  const ContainerRecord rec = e->snapshot();
+  ASSIGN_OR_RETURN(PodEntryPtr p, state_.pods.find(rec.pod_id.str()));
+  PodRecord pod = p->snapshot();
+  auto rt = state_.settings.runtimes.find(pod.runtime_handler);
+  if (rt == state_.settings.runtimes.end())
+    return absl::FailedPreconditionError(fmt::format("container {}: runtime handler \"{}\" is no longer configured",
+                                                     rec.id.str(), pod.runtime_handler));
+  return Located{std::move(e), std::move(pod), rt->second};
+}
+
+absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, ContainerCreateRequest req) {
+  ASSIGN_OR_RETURN(PodEntryPtr pod_entry, state_.pods.find(req.pod_ref));
+  const PodRecord pod = pod_entry->snapshot();
+  const std::string& name = req.container.name;
+  if (pod.state != PodState::Ready)
+    return absl::FailedPreconditionError(fmt::format("container \"{}\": pod sandbox \"{}\" is not ready (state {})",
+                                                     name, pod.id.str(), to_string(pod.state)));
+  ASSIGN_OR_RETURN(const fs::path log_path, resolve_log_path(pod, name, req.log_path));
+  for (const MountRecord& m : req.mounts)
+    if (!fs::path(m.container_path).is_absolute())
+      return absl::InvalidArgumentError(
+          fmt::format("container \"{}\": mount container_path \"{}\" must be absolute", name, m.container_path));
+  absl::StatusOr<image::ImageRecord> image = images_.resolve(req.image);
+  if (!image.ok()) return annotate(image.status(), "container \"{}\": image \"{}\"", name, req.image);
+  ASSIGN_OR_RETURN(std::vector<fs::path> layers, images_.layer_dirs(image->id));
+  auto rt = state_.settings.runtimes.find(pod.runtime_handler);
+  if (rt == state_.settings.runtimes.end())
+    return absl::FailedPreconditionError(fmt::format("pod {}: runtime handler \"{}\" is not configured", pod.id.str(), pod.runtime_handler));
+
+  const std::string key = container_name_key(pod.id, name, req.attempt);
+  const ContainerId id{random_hex_id()};
+  ASSIGN_OR_RETURN(NameRegistry::Reservation held, state_.container_names.reserve(key, id.str(), op.deadline));
+  if (held.outcome == NameRegistry::Outcome::Adopt) return ContainerId{held.id};
+
+  ContainerRecord rec{.id = id, .pod_id = pod.id, .name = name, .attempt = req.attempt, .image = req.image,
+                      .image_ref = image->id.str(), .labels = std::move(req.labels),
+                      .annotations = req.container.annotations, .mounts = std::move(req.mounts),
+                      .log_path = req.log_path, .tty = req.container.tty, .stdin = req.container.stdin,
+                      .stdin_once = req.stdin_once, .stop_signal = image->config.stop_signal,
+                      .state = ContainerState::Creating, .created_at_ns = now_ns()};
+  // Declared after everything its steps refer to, so it unwinds before they are destroyed.
+  CleanupStack undo;
+  undo.push("release name", [&] {
+    state_.container_names.release(key);
+    return absl::OkStatus();
+  });
+  auto entry = std::make_shared<Entry<ContainerRecord>>(rec);
+  RETURN_IF_ERROR(state_.save(*entry, rec));  // durable before any side effect
+  state_.containers.insert(id.str(), entry);
+  undo.push("tear down container", [&] {
+    state_.containers.erase(id.str());
+    return teardown(rec, &pod);
+  });
+
+  // Rootfs: the image's layers under a private upper dir.
+  const fs::path bundle = bundle_dir(id), rootfs = bundle / "rootfs", layer = layer_dir(id);
+  RETURN_IF_ERROR(sys::make_dirs(rootfs, 0700));
+  RETURN_IF_ERROR(sys::make_dirs(layer / "upper", 0755));
+  RETURN_IF_ERROR(sys::make_dirs(layer / "work", 0700));
+  std::vector<fs::path> lower(layers.rbegin(), layers.rend());  // overlay lists the top layer first
+  RETURN_IF_ERROR(annotate(sys::mount_overlay(lower, layer / "upper", layer / "work", rootfs), "container {}", id.str()));
+
+  ASSIGN_OR_RETURN(spec::UserLookup users, read_image_users(rootfs));
+  spec::SpecInput in{.container = std::move(req.container), .image = image->config, .users = std::move(users),
+                     .rootfs = rootfs};
+  in.container.id = id.str();
+  in.max_nofile_limit = node_nofile_limit();
+  in.node_capabilities = node_capabilities();
+  in.pod = pod_input(pod, id);
+  absl::StatusOr<nlohmann::json> oci_spec = spec::generate_spec(in);
+  if (!oci_spec.ok()) return oci_spec.status();
+  RETURN_IF_ERROR(sys::atomic_write_file(bundle / "config.json", oci_spec->dump(2), 0600));
+
+  if (!log_path.empty()) RETURN_IF_ERROR(sys::make_dirs(log_path.parent_path()));
+  runtime::MonitorClient monitor = monitor_of(pod);
+  absl::StatusOr<pid_t> pid = monitor.create_container({.id = id.str(), .bundle = bundle, .runtime = rt->second,
+                                                        .log_path = log_path, .tty = rec.tty, .stdin = rec.stdin,
+                                                        .stdin_once = rec.stdin_once,
+                                                        .cgroup_dir = cgroup_memory_dir(pod, id)});
+  if (!pid.ok()) return annotate(pid.status(), "container \"{}\" ({})", name, id.str());
+  rec.pid = *pid;
+  rec.state = ContainerState::Created;
+  RETURN_IF_ERROR(state_.save(*entry, rec));
+  undo.commit();
+  state_.container_names.finish(key, op.caller_gone());
+  BERTH_LOG(info, "[pod={}][ctr={}] created \"{}\" from {}", pod.id.str(), id.str(), name, rec.image_ref);
+  return id;
+}
+
+absl::Status ContainerService::start(const OpContext& /*op*/, const std::string& ref) {
+  ASSIGN_OR_RETURN(Located l, locate(ref));
+  absl::MutexLock op_lock(&l.entry->op_mu);
+  RETURN_IF_ERROR(refresh_exit(*l.entry));
+  ContainerRecord rec = l.entry->snapshot();
+  if (rec.state != ContainerState::Created)
+    return absl::FailedPreconditionError(
+        fmt::format("container {} is {}, only a created container can be started", rec.id.str(), to_string(rec.state)));
+  RETURN_IF_ERROR(annotate(monitor_of(l.pod).start_container(rec.id.str(), l.runtime), "start container {}", rec.id.str()));
+  rec.state = ContainerState::Running;
+  rec.started_at_ns = now_ns();
+  RETURN_IF_ERROR(state_.save(*l.entry, rec));
+  BERTH_LOG(info, "[pod={}][ctr={}] running", rec.pod_id.str(), rec.id.str());
+  return absl::OkStatus();
+}
+
+absl::Status ContainerService::kill_and_wait(const Located& l, int signal, milliseconds wait) {
+  const ContainerRecord rec = l.entry->snapshot();
+  runtime::MonitorClient monitor = monitor_of(l.pod);
+  absl::Status killed = monitor.kill(rec.id.str(), l.runtime, signal);
+  absl::StatusOr<runtime::ExitRecord> exit = monitor.wait(rec.id.str(), wait);
+  if (exit.ok()) return absl::OkStatus();
+  // A kill that failed because the process is already gone is not an error.
+  if (!killed.ok() && !absl::IsDeadlineExceeded(exit.status())) return killed;
+  return exit.status();
+}
+
+absl::Status ContainerService::stop(const OpContext& /*op*/, const std::string& ref, std::chrono::seconds timeout) {
+  ASSIGN_OR_RETURN(Located l, locate(ref));
+  absl::MutexLock op_lock(&l.entry->op_mu);
+  RETURN_IF_ERROR(refresh_exit(*l.entry));
+  ContainerRecord rec = l.entry->snapshot();
+  if (rec.state == ContainerState::Exited || rec.state == ContainerState::Creating) return absl::OkStatus();
+  int signal = SIGKILL;
+  if (timeout.count() > 0 && rec.state == ContainerState::Running) {
+    signal = SIGTERM;
+    if (!rec.stop_signal.empty()) {
+      absl::StatusOr<int> s = parse_signal(rec.stop_signal);
+      if (s.ok()) signal = *s;
+    }
+  }
+  absl::Status s = kill_and_wait(l, signal, signal == SIGKILL ? kKillWait : milliseconds(timeout));
+  if (absl::IsDeadlineExceeded(s) && signal != SIGKILL) {
+    BERTH_LOG(info, "[pod={}][ctr={}] did not stop within {}s; sending SIGKILL", rec.pod_id.str(), rec.id.str(), timeout.count());
+    s = kill_and_wait(l, SIGKILL, kKillWait);
+  }
+  RETURN_IF_ERROR(annotate(s, "stop container {}", rec.id.str()));
+  RETURN_IF_ERROR(refresh_exit(*l.entry));
+  if (l.entry->snapshot().state != ContainerState::Exited)
+    return absl::InternalError(fmt::format("stop container {}: the monitor reported an exit but recorded none", rec.id.str()));
+  return absl::OkStatus();
+}
+
+absl::Status ContainerService::remove(const OpContext& /*op*/, const std::string& ref) {
+  ASSIGN_OR_RETURN(Located l, locate(ref));
+  absl::MutexLock op_lock(&l.entry->op_mu);
+  RETURN_IF_ERROR(refresh_exit(*l.entry));
+  const ContainerRecord rec = l.entry->snapshot();
+  if (rec.state == ContainerState::Running || rec.state == ContainerState::Created) {
+    absl::Status s = kill_and_wait(l, SIGKILL, kKillWait);
+    if (!s.ok()) BERTH_LOG(warn, "[ctr={}] kill before remove: {}", rec.id.str(), s.ToString());
+  }
+  RETURN_IF_ERROR(teardown(rec, &l.pod));
+  state_.containers.erase(rec.id.str());
+  state_.container_names.release(container_name_key(rec.pod_id, rec.name, rec.attempt));
+  BERTH_LOG(info, "[pod={}][ctr={}] removed", rec.pod_id.str(), rec.id.str());
+  return absl::OkStatus();
+}
+
+absl::Status ContainerService::teardown(const ContainerRecord& rec, const PodRecord* pod) {
+  const std::string& id = rec.id.str();
+  if (pod != nullptr) {
+    auto rt = state_.settings.runtimes.find(pod->runtime_handler);
+    if (rt != state_.settings.runtimes.end()) {
+      absl::Status s = monitor_of(*pod).delete_container(id, rt->second, /*force=*/true);
+      if (absl::IsUnavailable(s)) {
+        // The monitor is gone: talk to the runtime directly so no runc state is left behind.
+        absl::StatusOr<sys::RunResult> r = sys::run(
+            {.argv = {rt->second.binary.string(), "--root", rt->second.root.string(), "delete", "--force", id}});
+        s = r.ok() ? absl::OkStatus() : r.status();
+      }
+      if (!s.ok()) BERTH_LOG(warn, "[ctr={}] runtime delete: {}", id, s.ToString());
+    }
+  }
+  RETURN_IF_ERROR(sys::unmount_all_under(bundle_dir(rec.id)));
+  RETURN_IF_ERROR(sys::remove_tree(bundle_dir(rec.id)));
+  RETURN_IF_ERROR(sys::remove_tree(layer_dir(rec.id)));
+  RETURN_IF_ERROR(sys::remove_tree(exit_file(rec.id)));
+  return state_.store.remove(store::Kind::Container, id);
+}
+
+absl::Status ContainerService::refresh_exit(Entry<ContainerRecord>& e) {
+  ContainerRecord rec = e.snapshot();
+  if (rec.state != ContainerState::Created && rec.state != ContainerState::Running) return absl::OkStatus();
+  absl::StatusOr<std::string> text = sys::read_file(exit_file(rec.id));
+  if (absl::IsNotFound(text.status())) return absl::OkStatus();
+  if (!text.ok()) return text.status();
+  absl::StatusOr<runtime::ExitRecord> x = runtime::parse_exit_record(*text);
+  if (!x.ok()) return annotate(x.status(), "container {} exit file", rec.id.str());
+  rec.state = ContainerState::Exited;
+  rec.exit_code = x->exit_code;
+  rec.finished_at_ns = x->exited_at_ns;
+  rec.reason = exit_reason(*x);
+  RETURN_IF_ERROR(state_.save(e, rec));
+  BERTH_LOG(info, "[pod={}][ctr={}] exited with {} ({})", rec.pod_id.str(), rec.id.str(), rec.exit_code, rec.reason);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ContainerView> ContainerService::status(const std::string& ref, bool verbose) {
+  ASSIGN_OR_RETURN(Located l, locate(ref));
+  if (l.entry->op_mu.TryLock()) {  // an operation in flight will refresh it itself
+    absl::Status s = refresh_exit(*l.entry);
+    l.entry->op_mu.Unlock();
+    RETURN_IF_ERROR(s);
+  }
+  ContainerView v{.rec = l.entry->snapshot()};
+  if (!v.rec.log_path.empty() && !l.pod.spec.log_directory.empty())
+    v.log_path = (fs::path(l.pod.spec.log_directory) / v.rec.log_path).lexically_normal().string();
+  if (verbose) {
+    v.info["pid"] = v.rec.pid;
+    v.info["sandboxID"] = v.rec.pod_id.str();
+    v.info["runtimeHandler"] = l.pod.runtime_handler;
+    v.info["bundle"] = bundle_dir(v.rec.id).string();
+    v.info["monitor"] = {{"socket", (l.pod.dir / "monitor.sock").string()}, {"pid", l.pod.monitor_pid}};
+    absl::StatusOr<std::string> spec_text = sys::read_file(bundle_dir(v.rec.id) / "config.json");
+    if (spec_text.ok()) v.info["runtimeSpec"] = nlohmann::json::parse(*spec_text, nullptr, false);
+  }
+  return v;
+}
+
+std::vector<ContainerRecord> ContainerService::list(const ContainerFilter& f) {
+  std::vector<ContainerRecord> out;
+  for (const ContainerEntryPtr& e : state_.containers.all()) {
+    if (e->op_mu.TryLock()) {
+      absl::Status s = refresh_exit(*e);
+      e->op_mu.Unlock();
+      if (!s.ok()) BERTH_LOG(warn, "list: {}", s.ToString());
+    }
+    ContainerRecord rec = e->snapshot();
+    if (rec.state == ContainerState::Creating) continue;  // not visible until created
+    if (f.id && rec.id.str().compare(0, f.id->size(), *f.id) != 0) continue;
+    if (f.pod_id && rec.pod_id.str().compare(0, f.pod_id->size(), *f.pod_id) != 0) continue;
+    if (f.state && rec.state != *f.state) continue;
+    if (!labels_match(rec.labels, f.label_selector)) continue;
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+absl::StatusOr<runtime::ExecSyncResult> ContainerService::exec_sync(const OpContext& /*op*/, const std::string& ref,
+                                                                    std::vector<std::string> argv,
+                                                                    std::chrono::seconds timeout) {
+  if (argv.empty()) return absl::InvalidArgumentError("ExecSync: cmd is empty");
+  ASSIGN_OR_RETURN(Located l, locate(ref));
+  {
+    absl::MutexLock op_lock(&l.entry->op_mu);
+    RETURN_IF_ERROR(refresh_exit(*l.entry));
+  }
+  const ContainerRecord rec = l.entry->snapshot();
+  if (rec.state != ContainerState::Running)
+    return absl::FailedPreconditionError(
+        fmt::format("container {} is {}, exec needs a running container", rec.id.str(), to_string(rec.state)));
+  return monitor_of(l.pod).exec_sync(
+      {.container_id = rec.id.str(), .runtime = l.runtime, .argv = std::move(argv), .timeout = timeout});
+}
+
+absl::Status ContainerService::update_resources(const OpContext& /*op*/, const std::string& ref,
+                                                const spec::ResourcesInput& r) {
+  ASSIGN_OR_RETURN(Located l, locate(ref));
+  absl::MutexLock op_lock(&l.entry->op_mu);
+  RETURN_IF_ERROR(refresh_exit(*l.entry));
+  const ContainerRecord rec = l.entry->snapshot();
+  if (rec.state != ContainerState::Running && rec.state != ContainerState::Created)
+    return absl::FailedPreconditionError(
+        fmt::format("container {} is {}: resources of a stopped container cannot change", rec.id.str(), to_string(rec.state)));
+  ASSIGN_OR_RETURN(nlohmann::json resources, spec::linux_resources(r));
+  RETURN_IF_ERROR(monitor_of(l.pod).update_resources(rec.id.str(), l.runtime, resources.dump()));
+  BERTH_LOG(info, "[pod={}][ctr={}] resources updated", rec.pod_id.str(), rec.id.str());
+  return absl::OkStatus();
+}
+
+absl::Status ContainerService::reopen_log(const OpContext& /*op*/, const std::string& ref) {
+  ASSIGN_OR_RETURN(Located l, locate(ref));
+  absl::MutexLock op_lock(&l.entry->op_mu);
+  RETURN_IF_ERROR(refresh_exit(*l.entry));
+  const ContainerRecord rec = l.entry->snapshot();
+  if (rec.state != ContainerState::Running)
+    return absl::FailedPreconditionError(fmt::format("container {} is not running", rec.id.str()));
+  return monitor_of(l.pod).reopen_log(rec.id.str());
+}
+
+bool ContainerService::image_in_use(const oci::Digest& image_id) const {
+  for (const ContainerEntryPtr& e : state_.containers.all())
+    if (e->snapshot().image_ref == image_id.str()) return true;
+  return false;
+}
+
+std::vector<std::string> ContainerService::ids_in_pod(const PodId& pod) const {
+  std::vector<std::string> out;
+  for (const ContainerEntryPtr& e : state_.containers.all()) {
+    ContainerRecord rec = e->snapshot();
+    if (rec.pod_id == pod) out.push_back(rec.id.str());
+  }
+  return out;
+}
+
+}  // namespace berth::core

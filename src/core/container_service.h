@@ -1,0 +1,97 @@
+#pragma once
+// The container lifecycle: create (reserve name, mount rootfs, write spec, create through the
+// pod's monitor, record), start, stop, remove, status, list, exec, update, log reopen.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <nlohmann/json.hpp>
+
+#include "core/op_context.h"
+#include "core/state.h"
+#include "cgroup/cgroupfs_manager.h"
+#include "image/image_store.h"
+#include "runtime/monitor_client.h"
+#include "spec/container_spec.h"
+
+namespace berth::core {
+
+struct ContainerCreateRequest {
+  std::string pod_ref;
+  spec::ContainerInput container;  // id is assigned here
+  uint32_t attempt = 0;
+  std::string image;
+  std::string log_path;  // relative to the pod's log directory
+  bool stdin_once = false;
+  Labels labels;
+  std::vector<MountRecord> mounts;  // as asked, for ContainerStatus
+};
+
+struct ContainerFilter {
+  std::optional<std::string> id;  // full id or prefix
+  std::optional<std::string> pod_id;
+  std::optional<ContainerState> state;
+  Labels label_selector;
+};
+
+struct ContainerView {
+  ContainerRecord rec;
+  std::string log_path;  // absolute, empty when the container has no log
+  nlohmann::json info;   // verbose internals: pid, spec, monitor
+};
+
+class ContainerService {
+ public:
+  ContainerService(State& state, image::ImageStore& images, const cgroup::CgroupfsManager& cgroups)
+      : state_(state), images_(images), cgroups_(cgroups) {}
+
+  absl::StatusOr<ContainerId> create(const OpContext& op, ContainerCreateRequest req);
+  absl::Status start(const OpContext& op, const std::string& ref);
+  // Stop signal (image's or SIGTERM), SIGKILL after `timeout`; 0 kills at once. A container
+  // that is not running is already stopped: OK.
+  absl::Status stop(const OpContext& op, const std::string& ref, std::chrono::seconds timeout);
+  // Force-removes (kills a running container first). NotFound when unknown.
+  absl::Status remove(const OpContext& op, const std::string& ref);
+  absl::StatusOr<ContainerView> status(const std::string& ref, bool verbose);
+  std::vector<ContainerRecord> list(const ContainerFilter& f);
+  absl::StatusOr<runtime::ExecSyncResult> exec_sync(const OpContext& op, const std::string& ref,
+                                                    std::vector<std::string> argv, std::chrono::seconds timeout);
+  absl::Status update_resources(const OpContext& op, const std::string& ref, const spec::ResourcesInput& r);
+  absl::Status reopen_log(const OpContext& op, const std::string& ref);
+
+  bool image_in_use(const oci::Digest& image_id) const;
+  std::vector<std::string> ids_in_pod(const PodId& pod) const;
+
+  // Startup: rebuild the index from the store, finish or roll back half-done creates, and
+  // pick up exits that happened while berthd was down.
+  absl::Status recover();
+
+ private:
+  struct Located {
+    ContainerEntryPtr entry;
+    PodRecord pod;
+    runtime::OciRuntime runtime;
+  };
+  absl::StatusOr<Located> locate(const std::string& ref) const;
+  runtime::MonitorClient monitor_of(const PodRecord& pod) const;
+  // Applies an exit file, if the monitor wrote one, to a Created/Running record.
+  absl::Status refresh_exit(Entry<ContainerRecord>& e);
+  absl::Status kill_and_wait(const Located& l, int signal, std::chrono::milliseconds wait);
+  // Undoes everything create may have done; used by rollback, remove and recovery.
+  absl::Status teardown(const ContainerRecord& rec, const PodRecord* pod);
+  std::filesystem::path bundle_dir(const ContainerId& id) const { return state_.settings.bundles_dir() / id.str(); }
+  std::filesystem::path layer_dir(const ContainerId& id) const { return state_.settings.layers_dir() / id.str(); }
+  std::filesystem::path exit_file(const ContainerId& id) const {
+    return state_.settings.exits_dir() / (id.str() + ".json");
+  }
+
+  std::filesystem::path cgroup_memory_dir(const PodRecord& pod, const ContainerId& id) const;
+
+  State& state_;
+  image::ImageStore& images_;
+  const cgroup::CgroupfsManager& cgroups_;
+};
+
+}  // namespace berth::core

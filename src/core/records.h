@@ -1,0 +1,107 @@
+#pragma once
+// The domain's records of pods and containers, and their JSON encoding in the store.
+//
+// Pod states:        Creating --run ok--> Ready --stop--> NotReady --remove--> (gone)
+//                       \--crash/fail--> rolled back (gone)
+// Container states:  Creating --create ok--> Created --start--> Running --exit--> Exited
+//                       \--crash/fail--> rolled back (gone)        Created --stop--> Exited
+// "Creating" is persisted before any side effect, so a crash mid-create is found and
+// cleaned up by recovery; nothing else is ever half-recorded.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+
+#include "base/ids.h"
+
+namespace berth::core {
+
+using Labels = std::map<std::string, std::string>;
+
+enum class PodState { Creating, Ready, NotReady };
+enum class ContainerState { Creating, Created, Running, Exited };
+
+struct PodMetadata {
+  std::string name, uid, ns;
+  uint32_t attempt = 0;
+};
+
+struct DnsConfig {
+  std::vector<std::string> servers, searches, options;
+};
+
+struct PortMapping {
+  int protocol = 0;  // CRI Protocol enum value
+  int32_t container_port = 0, host_port = 0;
+  std::string host_ip;
+};
+
+// What RunPodSandbox asks for, already checked by cri/ for required fields.
+struct PodSpec {
+  PodMetadata metadata;
+  std::string hostname;
+  std::string log_directory;
+  DnsConfig dns;
+  std::vector<PortMapping> port_mappings;
+  Labels labels, annotations;
+  std::string runtime_handler;  // empty: the default handler
+  std::string cgroup_parent;    // empty: the configured parent
+  bool host_network = false, host_ipc = false, host_pid = false;
+  bool pod_pid_namespace = false;  // NamespaceMode POD for pid
+  std::map<std::string, std::string> sysctls;
+};
+
+struct PodRecord {
+  PodId id;
+  PodSpec spec;
+  std::string runtime_handler;  // resolved
+  PodState state = PodState::Creating;
+  int64_t created_at_ns = 0;
+  std::string cgroup;           // relative cgroup path of the pod
+  pid_t monitor_pid = 0;
+  std::filesystem::path dir;    // state dir of the pod
+};
+
+struct MountRecord {
+  std::string container_path, host_path;
+  bool readonly = false;
+  int propagation = 0;  // CRI MountPropagation enum value
+};
+
+struct ContainerRecord {
+  ContainerId id;
+  PodId pod_id;
+  std::string name;
+  uint32_t attempt = 0;
+  std::string image;      // as requested
+  std::string image_ref;  // resolved image id
+  Labels labels, annotations;
+  std::vector<MountRecord> mounts;
+  std::string log_path;   // as given (relative to the pod's log directory)
+  bool tty = false, stdin = false, stdin_once = false;
+  std::string stop_signal;  // from the image config
+  ContainerState state = ContainerState::Creating;
+  int64_t created_at_ns = 0, started_at_ns = 0, finished_at_ns = 0;
+  int32_t exit_code = 0;
+  std::string reason, message;
+  pid_t pid = 0;
+};
+
+std::string pod_name_key(const PodMetadata& m);
+std::string container_name_key(const PodId& pod, const std::string& name, uint32_t attempt);
+
+std::string encode(const PodRecord& r);
+std::string encode(const ContainerRecord& r);
+absl::StatusOr<PodRecord> decode_pod(const std::string& json);
+absl::StatusOr<ContainerRecord> decode_container(const std::string& json);
+
+std::string_view to_string(PodState s);
+std::string_view to_string(ContainerState s);
+
+}  // namespace berth::core

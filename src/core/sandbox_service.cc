@@ -1,0 +1,201 @@
+#include "core/sandbox_service.h"
+
+#include <csignal>
+#include <future>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "base/cleanup_stack.h"
+#include "base/log.h"
+#include "base/status.h"
+#include "core/label_selector.h"
+#include "core/pod_layout.h"
+#include "network/pod_files.h"
+#include "network/pod_namespaces.h"
+#include "runtime/monitor_client.h"
+#include "sys/fs.h"
+#include "sys/mounts.h"
+
+namespace berth::core {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kShmOptions = "mode=1777,size=65536k";
+
+network::DnsSettings dns_of(const PodSpec& s) { return {s.dns.servers, s.dns.searches, s.dns.options}; }
+
+std::string known_handlers(const Settings& s) {
+  std::string out;
+  for (const auto& [name, _] : s.runtimes) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+absl::Status validate(const PodSpec& spec, const Settings& settings) {
+  RETURN_IF_ERROR(network::validate_dns(dns_of(spec)));
+  RETURN_IF_ERROR(annotate(network::validate_hostname(pod_hostname(spec)), "PodSandboxConfig.hostname"));
+  if (!spec.log_directory.empty() && !fs::path(spec.log_directory).is_absolute())
+    return absl::InvalidArgumentError(
+        fmt::format("PodSandboxConfig.log_directory \"{}\" must be an absolute path", spec.log_directory));
+  if (!spec.cgroup_parent.empty()) RETURN_IF_ERROR(cgroup::validate_cgroup_parent(spec.cgroup_parent, "cgroupfs"));
+  const std::string handler = spec.runtime_handler.empty() ? settings.default_runtime : spec.runtime_handler;
+  if (!settings.runtimes.contains(handler))
+    return absl::NotFoundError(fmt::format("runtime handler \"{}\" is not configured (configured: {})", handler,
+                                           known_handlers(settings)));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
+  RETURN_IF_ERROR(validate(spec, state_.settings));
+  const std::string key = pod_name_key(spec.metadata);
+  const PodId id{random_hex_id()};
+  ASSIGN_OR_RETURN(NameRegistry::Reservation held, state_.pod_names.reserve(key, id.str(), op.deadline));
+  if (held.outcome == NameRegistry::Outcome::Adopt) return PodId{held.id};
+
+  PodRecord rec{.id = id,
+                .runtime_handler = spec.runtime_handler.empty() ? state_.settings.default_runtime : spec.runtime_handler,
+                .state = PodState::Creating,
+                .created_at_ns = absl::ToUnixNanos(absl::Now()),
+                .cgroup = spec.cgroup_parent.empty() ? state_.settings.cgroup_parent + "/pod-" + id.str()
+                                                     : spec.cgroup_parent,
+                .dir = state_.settings.pods_dir() / id.str()};
+  rec.spec = std::move(spec);
+  // Declared after everything its steps refer to, so it unwinds before they are destroyed.
+  CleanupStack undo;
+  undo.push("release name", [&] {
+    state_.pod_names.release(key);
+    return absl::OkStatus();
+  });
+  auto entry = std::make_shared<Entry<PodRecord>>(rec);
+  RETURN_IF_ERROR(state_.save(*entry, rec));  // durable before any side effect
+  state_.pods.insert(id.str(), entry);
+  undo.push("tear down pod", [&] {
+    state_.pods.erase(id.str());
+    return teardown(rec);
+  });
+
+  RETURN_IF_ERROR(sys::make_dirs(ns_dir(rec), 0700));
+  const PodSpec& s = rec.spec;
+  RETURN_IF_ERROR(network::pin_namespaces({.pinns_binary = state_.settings.pinns_binary,
+                                           .dir = ns_dir(rec),
+                                           .net = !s.host_network,
+                                           .ipc = !s.host_ipc,
+                                           .uts = !s.host_network,
+                                           .hostname = s.host_network ? "" : pod_hostname(s)})
+                      .status());
+  RETURN_IF_ERROR(network::write_pod_files({.dir = rec.dir, .hostname = pod_hostname(s), .dns = dns_of(s)}).status());
+  if (!s.host_ipc) {
+    RETURN_IF_ERROR(sys::make_dirs(shm_dir(rec), 0755));
+    RETURN_IF_ERROR(sys::mount_tmpfs(shm_dir(rec), kShmOptions));
+  }
+  RETURN_IF_ERROR(cgroups_.create_group(rec.cgroup));
+  std::optional<fs::path> pid_pin;
+  if (s.pod_pid_namespace && !s.host_pid) pid_pin = ns_dir(rec) / "pid";
+  ASSIGN_OR_RETURN(rec.monitor_pid, runtime::launch_monitor({.monitor_binary = state_.settings.monitor_binary,
+                                                            .pod_id = id.str(),
+                                                            .pod_dir = rec.dir,
+                                                            .exits_dir = state_.settings.exits_dir(),
+                                                            .pid_namespace_pin = pid_pin,
+                                                            .log_level = state_.settings.monitor_log_level}));
+  rec.state = PodState::Ready;
+  RETURN_IF_ERROR(state_.save(*entry, rec));
+  undo.commit();
+  state_.pod_names.finish(key, op.caller_gone());
+  BERTH_LOG(info, "[pod={}] ready: {}/{} (handler {}, monitor pid {})", id.str(), s.metadata.ns, s.metadata.name,
+            rec.runtime_handler, rec.monitor_pid);
+  return id;
+}
+
+absl::Status SandboxService::teardown(const PodRecord& rec) {
+  if (rec.monitor_pid > 0) {
+    absl::Status s = runtime::MonitorClient(rec.dir / "monitor.sock").shutdown();
+    if (!s.ok() && !absl::IsUnavailable(s)) BERTH_LOG(warn, "[pod={}] monitor shutdown: {}", rec.id.str(), s.ToString());
+  }
+  RETURN_IF_ERROR(sys::unmount(shm_dir(rec)));
+  RETURN_IF_ERROR(network::unpin_namespaces(ns_dir(rec)));
+  if (rec.spec.cgroup_parent.empty()) {  // a parent given by kubelet is kubelet's to remove
+    absl::Status s = cgroups_.remove_group(rec.cgroup);
+    if (!s.ok()) BERTH_LOG(warn, "[pod={}] remove cgroup: {}", rec.id.str(), s.ToString());
+  }
+  RETURN_IF_ERROR(sys::unmount_all_under(rec.dir));
+  RETURN_IF_ERROR(sys::remove_tree(rec.dir));
+  return state_.store.remove(store::Kind::Pod, rec.id.str());
+}
+
+absl::Status SandboxService::stop(const OpContext& op, const std::string& ref) {
+  ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
+  absl::MutexLock op_lock(&e->op_mu);
+  PodRecord rec = e->snapshot();
+  // Containers stop in parallel: the pod takes one grace period, not one per container.
+  std::vector<std::future<absl::Status>> stops;
+  for (const std::string& cid : containers_.ids_in_pod(rec.id))
+    stops.push_back(std::async(std::launch::async, [&, cid] { return containers_.stop(op, cid, state_.settings.pod_stop_grace); }));
+  absl::Status first_error;
+  for (auto& f : stops) {
+    absl::Status s = f.get();
+    if (!s.ok() && !absl::IsNotFound(s) && first_error.ok()) first_error = annotate(s, "pod {}", rec.id.str());
+  }
+  RETURN_IF_ERROR(first_error);
+  if (rec.state != PodState::NotReady) {
+    rec.state = PodState::NotReady;
+    RETURN_IF_ERROR(state_.save(*e, rec));
+    BERTH_LOG(info, "[pod={}] stopped", rec.id.str());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SandboxService::remove(const OpContext& op, const std::string& ref) {
+  ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
+  absl::MutexLock op_lock(&e->op_mu);
+  const PodRecord rec = e->snapshot();
+  for (const std::string& cid : containers_.ids_in_pod(rec.id)) {
+    absl::Status s = containers_.remove(op.detached(), cid);
+    if (!s.ok() && !absl::IsNotFound(s)) return annotate(s, "remove pod {}", rec.id.str());
+  }
+  RETURN_IF_ERROR(annotate(teardown(rec), "remove pod {}", rec.id.str()));
+  state_.pods.erase(rec.id.str());
+  state_.pod_names.release(pod_name_key(rec.spec.metadata));
+  BERTH_LOG(info, "[pod={}] removed", rec.id.str());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PodView> SandboxService::status(const std::string& ref, bool verbose) const {
+  ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
+  PodView v{.rec = e->snapshot()};
+  v.netns_path = netns_path(v.rec);
+  if (verbose) {
+    const PodRecord& r = v.rec;
+    v.info = {{"runtimeHandler", r.runtime_handler},
+              {"stateDir", r.dir.string()},
+              {"cgroup", r.cgroup},
+              {"hostname", pod_hostname(r.spec)},
+              {"monitor", {{"pid", r.monitor_pid}, {"socket", (r.dir / "monitor.sock").string()}}},
+              {"namespaces",
+               {{"network", netns_path(r)},
+                {"ipc", r.spec.host_ipc ? "" : (ns_dir(r) / "ipc").string()},
+                {"uts", r.spec.host_network ? "" : (ns_dir(r) / "uts").string()},
+                {"pid", r.spec.pod_pid_namespace && !r.spec.host_pid ? (ns_dir(r) / "pid").string() : ""}}},
+              {"shm", r.spec.host_ipc ? "" : shm_dir(r).string()},
+              {"resolvConf", (r.dir / "resolv.conf").string()},
+              {"containers", containers_.ids_in_pod(r.id)}};
+  }
+  return v;
+}
+
+std::vector<PodRecord> SandboxService::list(const PodFilter& f) const {
+  std::vector<PodRecord> out;
+  for (const PodEntryPtr& e : state_.pods.all()) {
+    PodRecord rec = e->snapshot();
+    if (rec.state == PodState::Creating) continue;  // not visible until ready
+    if (f.id && rec.id.str().compare(0, f.id->size(), *f.id) != 0) continue;
+    if (f.state && rec.state != *f.state) continue;
+    if (!labels_match(rec.spec.labels, f.label_selector)) continue;
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+}  // namespace berth::core

@@ -1,0 +1,57 @@
+#pragma once
+// The pod sandbox lifecycle without an infra container: namespaces pinned as bind mounts,
+// the pod's files, /dev/shm, cgroup and berth-monitor, all rolled back on failure.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <nlohmann/json.hpp>
+
+#include "cgroup/cgroup_path.h"
+#include "cgroup/cgroupfs_manager.h"
+#include "core/container_service.h"
+#include "core/op_context.h"
+#include "core/state.h"
+
+namespace berth::core {
+
+struct PodFilter {
+  std::optional<std::string> id;  // full id or prefix
+  std::optional<PodState> state;
+  Labels label_selector;
+};
+
+struct PodView {
+  PodRecord rec;
+  std::string netns_path;  // empty for host network
+  nlohmann::json info;     // verbose internals
+};
+
+class SandboxService {
+ public:
+  SandboxService(State& state, ContainerService& containers, const cgroup::CgroupfsManager& cgroups)
+      : state_(state), containers_(containers), cgroups_(cgroups) {}
+
+  absl::StatusOr<PodId> run(const OpContext& op, PodSpec spec);
+  // Stops every container of the pod; idempotent. NotFound when unknown.
+  absl::Status stop(const OpContext& op, const std::string& ref);
+  // Stops and removes everything the pod created. NotFound when unknown.
+  absl::Status remove(const OpContext& op, const std::string& ref);
+  absl::StatusOr<PodView> status(const std::string& ref, bool verbose) const;
+  std::vector<PodRecord> list(const PodFilter& f) const;
+
+  // Startup: rebuild the index from the store, roll back half-done pods; call before the
+  // container service's recover().
+  absl::Status recover();
+
+ private:
+  // Undoes everything run() may have done, in reverse; every step tolerates "not there".
+  absl::Status teardown(const PodRecord& rec);
+
+  State& state_;
+  ContainerService& containers_;
+  const cgroup::CgroupfsManager& cgroups_;
+};
+
+}  // namespace berth::core

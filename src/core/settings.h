@@ -1,0 +1,29 @@
+#pragma once
+// What the domain services need to know about the node; filled in by daemon/ from config/.
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "runtime/monitor_client.h"
+
+namespace berth::core {
+
+struct Settings {
+  std::filesystem::path root;       // persistent: images, container upper dirs, the store
+  std::filesystem::path state_dir;  // volatile: pods, bundles, sockets, exit files
+  std::map<std::string, runtime::OciRuntime> runtimes;
+  std::string default_runtime = "runc";
+  std::string cgroup_parent = "/berth";
+  std::filesystem::path monitor_binary;
+  std::filesystem::path pinns_binary;
+  std::chrono::seconds pod_stop_grace{10};
+  std::string monitor_log_level = "info";
+
+  std::filesystem::path pods_dir() const { return state_dir / "pods"; }
+  std::filesystem::path exits_dir() const { return state_dir / "exits"; }
+  std::filesystem::path bundles_dir() const { return state_dir / "containers"; }
+  std::filesystem::path layers_dir() const { return root / "containers"; }  // upper + work dirs
+};
+
+}  // namespace berth::core

@@ -1,0 +1,39 @@
+#pragma once
+// The live state shared by the domain services: indexes, name registries and the durable
+// store. save() writes the record to the store first and then to memory, so memory never
+// shows a state the disk does not have.
+#include "base/status.h"
+#include "core/name_registry.h"
+#include "core/object_index.h"
+#include "core/records.h"
+#include "core/settings.h"
+#include "store/metadata_store.h"
+
+namespace berth::core {
+
+using PodEntryPtr = ObjectIndex<PodRecord>::EntryPtr;
+using ContainerEntryPtr = ObjectIndex<ContainerRecord>::EntryPtr;
+
+struct State {
+  State(Settings s, store::MetadataStore& st) : settings(std::move(s)), store(st) {}
+
+  const Settings settings;
+  store::MetadataStore& store;
+  ObjectIndex<PodRecord> pods{"pod sandbox"};
+  ObjectIndex<ContainerRecord> containers{"container"};
+  NameRegistry pod_names, container_names;
+
+  [[nodiscard]] absl::Status save(Entry<PodRecord>& e, PodRecord r) {
+    RETURN_IF_ERROR(store.put(store::Kind::Pod, {r.id.str(), pod_name_key(r.spec.metadata), "", encode(r)}));
+    e.set(std::move(r));
+    return absl::OkStatus();
+  }
+  [[nodiscard]] absl::Status save(Entry<ContainerRecord>& e, ContainerRecord r) {
+    RETURN_IF_ERROR(store.put(store::Kind::Container, {r.id.str(), container_name_key(r.pod_id, r.name, r.attempt),
+                                                      r.pod_id.str(), encode(r)}));
+    e.set(std::move(r));
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace berth::core

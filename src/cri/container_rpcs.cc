@@ -1,0 +1,89 @@
+#include "cri/convert/label_selector.h"
+#include "cri/convert/requests.h"
+#include "cri/convert/responses.h"
+#include "cri/runtime_service.h"
+#include "cri/serve.h"
+
+namespace berth::cri {
+
+grpc::Status RuntimeService::CreateContainer(Ctx* ctx, const v1::CreateContainerRequest* req,
+                                             v1::CreateContainerResponse* resp) {
+  const std::string subject = req->config().metadata().name();
+  return serve(ready_, *ctx, RpcKind::Mutation, "CreateContainer", subject, [&](const core::OpContext& op) {
+    ASSIGN_OR_RETURN(core::ContainerCreateRequest in, to_container_request(*req));
+    ASSIGN_OR_RETURN(ContainerId id, containers_.create(op, std::move(in)));
+    resp->set_container_id(id.str());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RuntimeService::StartContainer(Ctx* ctx, const v1::StartContainerRequest* req, v1::StartContainerResponse*) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "StartContainer", req->container_id(), [&](const core::OpContext& op) {
+    return containers_.start(op, req->container_id());
+  });
+}
+
+grpc::Status RuntimeService::StopContainer(Ctx* ctx, const v1::StopContainerRequest* req, v1::StopContainerResponse*) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "StopContainer", req->container_id(), [&](const core::OpContext& op) {
+    if (req->container_id().empty()) return absl::InvalidArgumentError("StopContainerRequest.container_id is required");
+    if (req->timeout() < 0)
+      return absl::InvalidArgumentError(fmt::format("StopContainerRequest.timeout {} is negative", req->timeout()));
+    absl::Status s = containers_.stop(op, req->container_id(), std::chrono::seconds(req->timeout()));
+    // api.proto: StopContainer is idempotent; an unknown container is not an error.
+    return absl::IsNotFound(s) ? absl::OkStatus() : s;
+  });
+}
+
+grpc::Status RuntimeService::RemoveContainer(Ctx* ctx, const v1::RemoveContainerRequest* req,
+                                             v1::RemoveContainerResponse*) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "RemoveContainer", req->container_id(), [&](const core::OpContext& op) {
+    if (req->container_id().empty()) return absl::InvalidArgumentError("RemoveContainerRequest.container_id is required");
+    absl::Status s = containers_.remove(op, req->container_id());
+    // api.proto: RemoveContainer is idempotent; an unknown container is not an error.
+    return absl::IsNotFound(s) ? absl::OkStatus() : s;
+  });
+}
+
+grpc::Status RuntimeService::ListContainers(Ctx* ctx, const v1::ListContainersRequest* req,
+                                            v1::ListContainersResponse* resp) {
+  return serve(ready_, *ctx, RpcKind::Read, "ListContainers", "", [&](const core::OpContext&) {
+    core::ContainerFilter f;
+    if (req->has_filter()) {
+      const auto& cf = req->filter();
+      if (!cf.id().empty()) f.id = cf.id();
+      if (!cf.pod_sandbox_id().empty()) f.pod_id = cf.pod_sandbox_id();
+      if (cf.has_state()) f.state = from_proto(cf.state().state());
+      f.label_selector = {cf.label_selector().begin(), cf.label_selector().end()};
+      RETURN_IF_ERROR(validate_label_selector(f.label_selector, "ContainerFilter.label_selector"));
+    }
+    for (const core::ContainerRecord& r : containers_.list(f)) to_proto(r, resp->add_containers());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RuntimeService::ContainerStatus(Ctx* ctx, const v1::ContainerStatusRequest* req,
+                                             v1::ContainerStatusResponse* resp) {
+  return serve(ready_, *ctx, RpcKind::Read, "ContainerStatus", req->container_id(), [&](const core::OpContext&) {
+    ASSIGN_OR_RETURN(core::ContainerView v, containers_.status(req->container_id(), req->verbose()));
+    to_proto(v, req->verbose(), resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RuntimeService::UpdateContainerResources(Ctx* ctx, const v1::UpdateContainerResourcesRequest* req,
+                                                      v1::UpdateContainerResourcesResponse*) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "UpdateContainerResources", req->container_id(),
+               [&](const core::OpContext& op) {
+                 if (!req->has_linux())
+                   return absl::InvalidArgumentError("UpdateContainerResourcesRequest.linux is required");
+                 return containers_.update_resources(op, req->container_id(), to_resources(req->linux()));
+               });
+}
+
+grpc::Status RuntimeService::ReopenContainerLog(Ctx* ctx, const v1::ReopenContainerLogRequest* req,
+                                                v1::ReopenContainerLogResponse*) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "ReopenContainerLog", req->container_id(),
+               [&](const core::OpContext& op) { return containers_.reopen_log(op, req->container_id()); });
+}
+
+}  // namespace berth::cri

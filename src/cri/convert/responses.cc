@@ -1,0 +1,140 @@
+#include "cri/convert/responses.h"
+
+#include <absl/strings/numbers.h>
+
+namespace berth::cri {
+namespace {
+
+void fill_metadata(const core::PodMetadata& m, v1::PodSandboxMetadata* out) {
+  out->set_name(m.name);
+  out->set_uid(m.uid);
+  out->set_namespace_(m.ns);
+  out->set_attempt(m.attempt);
+}
+
+template <typename M>
+void fill_map(const std::map<std::string, std::string>& in, M* out) {
+  for (const auto& [k, v] : in) (*out)[k] = v;
+}
+
+}  // namespace
+
+v1::PodSandboxState to_proto(core::PodState s) {
+  return s == core::PodState::Ready ? v1::SANDBOX_READY : v1::SANDBOX_NOTREADY;
+}
+
+v1::ContainerState to_proto(core::ContainerState s) {
+  switch (s) {
+    case core::ContainerState::Created: return v1::CONTAINER_CREATED;
+    case core::ContainerState::Running: return v1::CONTAINER_RUNNING;
+    case core::ContainerState::Exited: return v1::CONTAINER_EXITED;
+    case core::ContainerState::Creating: return v1::CONTAINER_UNKNOWN;
+  }
+  return v1::CONTAINER_UNKNOWN;
+}
+
+core::PodState from_proto(v1::PodSandboxState s) {
+  return s == v1::SANDBOX_READY ? core::PodState::Ready : core::PodState::NotReady;
+}
+
+core::ContainerState from_proto(v1::ContainerState s) {
+  switch (s) {
+    case v1::CONTAINER_CREATED: return core::ContainerState::Created;
+    case v1::CONTAINER_RUNNING: return core::ContainerState::Running;
+    case v1::CONTAINER_EXITED: return core::ContainerState::Exited;
+    default: return core::ContainerState::Creating;  // matches nothing listed
+  }
+}
+
+void to_proto(const core::PodRecord& r, v1::PodSandbox* out) {
+  out->set_id(r.id.str());
+  fill_metadata(r.spec.metadata, out->mutable_metadata());
+  out->set_state(to_proto(r.state));
+  out->set_created_at(r.created_at_ns);
+  fill_map(r.spec.labels, out->mutable_labels());
+  fill_map(r.spec.annotations, out->mutable_annotations());
+  out->set_runtime_handler(r.runtime_handler);
+}
+
+void to_proto(const core::PodView& v, bool verbose, v1::PodSandboxStatusResponse* out) {
+  const core::PodRecord& r = v.rec;
+  v1::PodSandboxStatus* st = out->mutable_status();
+  st->set_id(r.id.str());
+  fill_metadata(r.spec.metadata, st->mutable_metadata());
+  st->set_state(to_proto(r.state));
+  st->set_created_at(r.created_at_ns);
+  st->mutable_network();  // no pod IP until CNI networking lands
+  auto* ns = st->mutable_linux()->mutable_namespaces()->mutable_options();
+  ns->set_network(r.spec.host_network ? v1::NODE : v1::POD);
+  ns->set_ipc(r.spec.host_ipc ? v1::NODE : v1::POD);
+  ns->set_pid(r.spec.host_pid ? v1::NODE : (r.spec.pod_pid_namespace ? v1::POD : v1::CONTAINER));
+  fill_map(r.spec.labels, st->mutable_labels());
+  fill_map(r.spec.annotations, st->mutable_annotations());
+  st->set_runtime_handler(r.runtime_handler);
+  if (verbose) {
+    nlohmann::json info = v.info;
+    info["netnsPath"] = v.netns_path;
+    (*out->mutable_info())["info"] = info.dump();
+  }
+}
+
+void to_proto(const core::ContainerRecord& r, v1::Container* out) {
+  out->set_id(r.id.str());
+  out->set_pod_sandbox_id(r.pod_id.str());
+  out->mutable_metadata()->set_name(r.name);
+  out->mutable_metadata()->set_attempt(r.attempt);
+  out->mutable_image()->set_image(r.image);
+  out->set_image_ref(r.image_ref);
+  out->set_image_id(r.image_ref);
+  out->set_state(to_proto(r.state));
+  out->set_created_at(r.created_at_ns);
+  fill_map(r.labels, out->mutable_labels());
+  fill_map(r.annotations, out->mutable_annotations());
+}
+
+void to_proto(const core::ContainerView& v, bool verbose, v1::ContainerStatusResponse* out) {
+  const core::ContainerRecord& r = v.rec;
+  v1::ContainerStatus* st = out->mutable_status();
+  st->set_id(r.id.str());
+  st->mutable_metadata()->set_name(r.name);
+  st->mutable_metadata()->set_attempt(r.attempt);
+  st->set_state(to_proto(r.state));
+  st->set_created_at(r.created_at_ns);
+  st->set_started_at(r.started_at_ns);
+  st->set_finished_at(r.finished_at_ns);
+  st->set_exit_code(r.exit_code);
+  st->mutable_image()->set_image(r.image);
+  st->set_image_ref(r.image_ref);
+  st->set_image_id(r.image_ref);
+  st->set_reason(r.reason);
+  st->set_message(r.message);
+  fill_map(r.labels, st->mutable_labels());
+  fill_map(r.annotations, st->mutable_annotations());
+  for (const core::MountRecord& m : r.mounts) {
+    v1::Mount* pm = st->add_mounts();
+    pm->set_container_path(m.container_path);
+    pm->set_host_path(m.host_path);
+    pm->set_readonly(m.readonly);
+    pm->set_propagation(static_cast<v1::MountPropagation>(m.propagation));
+  }
+  st->set_log_path(v.log_path);
+  if (verbose) (*out->mutable_info())["info"] = v.info.dump();
+}
+
+void to_proto(const image::ImageRecord& r, v1::Image* out) {
+  out->set_id(r.id.str());
+  for (const auto& t : r.repo_tags) out->add_repo_tags(t);
+  for (const auto& d : r.repo_digests) out->add_repo_digests(d);
+  out->set_size(r.size);
+  // USER is "uid", "name", "uid:gid" or "name:group": a numeric user is a uid, else a name.
+  std::string user = r.config.user.substr(0, r.config.user.find(':'));
+  if (!user.empty()) {
+    bool numeric = user.find_first_not_of("0123456789") == std::string::npos;
+    int64_t uid = 0;
+    if (numeric && absl::SimpleAtoi(user, &uid)) out->mutable_uid()->set_value(uid);
+    else if (!numeric) out->set_username(user);
+  }
+  out->mutable_spec()->set_image(r.id.str());
+}
+
+}  // namespace berth::cri

@@ -1,0 +1,66 @@
+#include "cri/convert/label_selector.h"
+#include "cri/convert/requests.h"
+#include "cri/convert/responses.h"
+#include "cri/runtime_service.h"
+#include "cri/serve.h"
+
+namespace berth::cri {
+
+grpc::Status RuntimeService::RunPodSandbox(Ctx* ctx, const v1::RunPodSandboxRequest* req,
+                                           v1::RunPodSandboxResponse* resp) {
+  const std::string subject = req->has_config() ? req->config().metadata().name() : "";
+  return serve(ready_, *ctx, RpcKind::Mutation, "RunPodSandbox", subject, [&](const core::OpContext& op) {
+    if (!req->has_config()) return absl::InvalidArgumentError("RunPodSandboxRequest.config is required");
+    ASSIGN_OR_RETURN(core::PodSpec spec, to_pod_spec(req->config(), req->runtime_handler()));
+    ASSIGN_OR_RETURN(PodId id, pods_.run(op, std::move(spec)));
+    resp->set_pod_sandbox_id(id.str());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RuntimeService::StopPodSandbox(Ctx* ctx, const v1::StopPodSandboxRequest* req, v1::StopPodSandboxResponse*) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "StopPodSandbox", req->pod_sandbox_id(), [&](const core::OpContext& op) {
+    if (req->pod_sandbox_id().empty()) return absl::InvalidArgumentError("StopPodSandboxRequest.pod_sandbox_id is required");
+    absl::Status s = pods_.stop(op, req->pod_sandbox_id());
+    // api.proto: stopping a sandbox that is already gone is not an error.
+    return absl::IsNotFound(s) ? absl::OkStatus() : s;
+  });
+}
+
+grpc::Status RuntimeService::RemovePodSandbox(Ctx* ctx, const v1::RemovePodSandboxRequest* req,
+                                              v1::RemovePodSandboxResponse*) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "RemovePodSandbox", req->pod_sandbox_id(), [&](const core::OpContext& op) {
+    if (req->pod_sandbox_id().empty())
+      return absl::InvalidArgumentError("RemovePodSandboxRequest.pod_sandbox_id is required");
+    absl::Status s = pods_.remove(op, req->pod_sandbox_id());
+    // api.proto: removing a sandbox that is already gone is not an error.
+    return absl::IsNotFound(s) ? absl::OkStatus() : s;
+  });
+}
+
+grpc::Status RuntimeService::PodSandboxStatus(Ctx* ctx, const v1::PodSandboxStatusRequest* req,
+                                              v1::PodSandboxStatusResponse* resp) {
+  return serve(ready_, *ctx, RpcKind::Read, "PodSandboxStatus", req->pod_sandbox_id(), [&](const core::OpContext&) {
+    ASSIGN_OR_RETURN(core::PodView v, pods_.status(req->pod_sandbox_id(), req->verbose()));
+    to_proto(v, req->verbose(), resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RuntimeService::ListPodSandbox(Ctx* ctx, const v1::ListPodSandboxRequest* req,
+                                            v1::ListPodSandboxResponse* resp) {
+  return serve(ready_, *ctx, RpcKind::Read, "ListPodSandbox", "", [&](const core::OpContext&) {
+    core::PodFilter f;
+    if (req->has_filter()) {
+      const auto& pf = req->filter();
+      if (!pf.id().empty()) f.id = pf.id();
+      if (pf.has_state()) f.state = from_proto(pf.state().state());
+      f.label_selector = {pf.label_selector().begin(), pf.label_selector().end()};
+      RETURN_IF_ERROR(validate_label_selector(f.label_selector, "PodSandboxFilter.label_selector"));
+    }
+    for (const core::PodRecord& r : pods_.list(f)) to_proto(r, resp->add_items());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace berth::cri

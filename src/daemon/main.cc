@@ -1,0 +1,164 @@
+// berthd: the composition root. Loads the config, takes the instance lock, recovers state
+// from the store and the running monitors, then serves CRI on the unix socket until SIGTERM.
+// Shutdown stops serving and leaves every monitor and container running.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
+
+#include "base/log.h"
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "cgroup/cgroup_mode.h"
+#include "cgroup/cgroup_path.h"
+#include "cgroup/cgroupfs_manager.h"
+#include "config/config.h"
+#include "core/container_service.h"
+#include "core/image_service.h"
+#include "core/sandbox_service.h"
+#include "cri/image_service.h"
+#include "cri/runtime_service.h"
+#include "store/metadata_store.h"
+#include "sys/fs.h"
+
+namespace berth::daemon {
+namespace fs = std::filesystem;
+
+constexpr const char* kVersion = "0.1.0";
+constexpr int kMaxRpcThreads = 64;
+
+core::Settings core_settings(const config::Config& cfg) {
+  core::Settings s{.root = cfg.root,
+                   .state_dir = cfg.state_dir,
+                   .default_runtime = cfg.default_runtime,
+                   .cgroup_parent = cfg.cgroup_parent,
+                   .monitor_binary = cfg.monitor_path,
+                   .pinns_binary = cfg.pinns_path,
+                   .pod_stop_grace = std::chrono::seconds(cfg.pod_stop_grace_seconds),
+                   .monitor_log_level = cfg.log_level};
+  for (const auto& [name, rh] : cfg.runtimes) s.runtimes[name] = {rh.binary, rh.root};
+  return s;
+}
+
+// One berthd per socket: an exclusive flock beside it, held for the process's life.
+absl::StatusOr<UniqueFd> take_instance_lock(const fs::path& socket) {
+  const fs::path lock = socket.string() + ".lock";
+  UniqueFd fd{::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)};
+  if (!fd) return errno_error("open {}", lock.string());
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK)
+      return absl::AlreadyExistsError(fmt::format("another berthd is serving {} (it holds {})", socket.string(), lock.string()));
+    return errno_error("lock {}", lock.string());
+  }
+  return fd;
+}
+
+absl::Status run(const config::Config& cfg) {
+  for (const fs::path& d : {cfg.root, cfg.state_dir, cfg.listen.parent_path()}) RETURN_IF_ERROR(sys::make_dirs(d, 0711));
+  ASSIGN_OR_RETURN(UniqueFd lock, take_instance_lock(cfg.listen));
+  if (cfg.cgroup_driver != "cgroupfs")
+    return absl::InvalidArgumentError(fmt::format(
+        "cgroup driver \"{}\" is not supported yet; set runtime.cgroup_driver = \"cgroupfs\"", cfg.cgroup_driver));
+  RETURN_IF_ERROR(cgroup::validate_cgroup_parent(cfg.cgroup_parent, cfg.cgroup_driver));
+  ASSIGN_OR_RETURN(cgroup::CgroupfsManager cgroups, cgroup::CgroupfsManager::create());
+  ASSIGN_OR_RETURN(std::unique_ptr<store::MetadataStore> store, store::MetadataStore::open(cfg.root / "metadata.db"));
+  ASSIGN_OR_RETURN(std::unique_ptr<image::ImageStore> images, image::ImageStore::open({.root = cfg.root / "images"}));
+
+  core::State state(core_settings(cfg), *store);
+  core::ContainerService containers(state, *images, cgroups);
+  core::SandboxService pods(state, containers, cgroups);
+  core::ImageService image_service(*images, containers);
+  std::atomic<bool> ready{false};
+  cri::RuntimeService runtime_rpc(ready, pods, containers,
+                                  {.version = kVersion, .cgroup_mode = std::string(cgroup::to_string(cgroups.mode()))});
+  cri::ImageService image_rpc(ready, image_service);
+  cri::AdminService admin_rpc(ready, image_service);
+
+  RETURN_IF_ERROR(annotate(pods.recover(), "recovery"));
+  RETURN_IF_ERROR(annotate(containers.recover(), "recovery"));
+  ready.store(true, std::memory_order_release);
+
+  // We hold the instance lock, so a socket file left there belongs to a dead berthd.
+  if (::unlink(cfg.listen.c_str()) != 0 && errno != ENOENT) return errno_error("remove stale socket {}", cfg.listen.string());
+  grpc::ServerBuilder builder;
+  grpc::ResourceQuota quota("berthd");
+  quota.SetMaxThreads(kMaxRpcThreads);
+  builder.SetResourceQuota(quota);
+  builder.SetMaxReceiveMessageSize(16 << 20);
+  builder.AddListeningPort("unix:" + cfg.listen.string(), grpc::InsecureServerCredentials());
+  builder.RegisterService(&runtime_rpc);
+  builder.RegisterService(&image_rpc);
+  builder.RegisterService(&admin_rpc);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) return absl::UnavailableError(fmt::format("cannot listen on {}", cfg.listen.string()));
+  if (::chmod(cfg.listen.c_str(), 0660) != 0) return errno_error("chmod {}", cfg.listen.string());
+  BERTH_LOG(info, "berthd {} serving on {} (root {}, state {})", kVersion, cfg.listen.string(), cfg.root.string(),
+            cfg.state_dir.string());
+
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  BERTH_LOG(info, "signal {}: shutting down; containers keep running", sig);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ::unlink(cfg.listen.c_str());
+  return absl::OkStatus();
+}
+
+}  // namespace berth::daemon
+
+int main(int argc, char** argv) {
+  using namespace berth;
+  // Signals are taken by sigwait in main; every thread created later inherits the mask.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"berthd: a Kubernetes CRI container runtime"};
+  config::Overrides flags;
+  std::string config_file, root, state_dir, listen, log_level;
+  app.add_option("--config", config_file, "TOML config file (default /etc/berth/berth.toml)");
+  app.add_option("--root", root, "persistent data directory (default /var/lib/berth)");
+  app.add_option("--state-dir", state_dir, "volatile state directory (default /run/berth)");
+  app.add_option("--listen", listen, "CRI unix socket (default /run/berth/berth.sock)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  app.add_flag_function("--version", [](int64_t) {
+    std::printf("berthd %s\n", daemon::kVersion);
+    std::exit(0);
+  }, "print the version");
+  CLI11_PARSE(app, argc, argv);
+  if (!config_file.empty()) flags.config_file = config_file;
+  if (!root.empty()) flags.root = root;
+  if (!state_dir.empty()) flags.state_dir = state_dir;
+  if (!listen.empty()) flags.listen = listen;
+  if (!log_level.empty()) flags.log_level = log_level;
+
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  absl::StatusOr<config::Config> cfg = config::load_config(flags, self.parent_path());
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "berthd: %s\n", cfg.status().ToString().c_str());
+    return 2;
+  }
+  init_logging("berthd", cfg->log_level);
+  absl::Status s = daemon::run(*cfg);
+  if (!s.ok()) {
+    BERTH_LOG(critical, "berthd: {}", s.ToString());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,91 @@
+#pragma once
+// e2e fixture: a real berthd in a temporary root with real runc, driven over its real
+// socket. Each test gets a fresh daemon, state, cgroup parent and the bundled busybox image;
+// TearDown removes every pod through CRI, stops the daemon and then checks that nothing
+// is left behind (mounts, monitors, runc state, cgroups) before deleting the root.
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "berth/admin/v1/admin.grpc.pb.h"
+#include "cri/cri_api.h"
+
+namespace berth::e2e {
+
+namespace v1 = ::runtime::v1;
+
+struct PodOptions {
+  std::string name = "pod";
+  uint32_t attempt = 0;
+  bool host_network = false;
+  bool pod_pid = false;
+  std::string runtime_handler;
+};
+
+struct ContainerOptions {
+  std::string name = "ctr";
+  std::vector<std::string> command;
+  std::vector<std::string> args;
+  std::string image = "docker.io/library/busybox:latest";
+  std::string log_path;  // default "<name>.log"
+  std::map<std::string, std::string> labels;
+};
+
+class BerthdTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  void SetUp() override;
+  void TearDown() override;
+
+  // Daemon control.
+  void start_berthd();
+  void stop_berthd(int signal = SIGTERM);  // SIGKILL simulates a crash
+  bool berthd_running() const { return berthd_pid_ > 0; }
+
+  // CRI helpers; each ASSERTs success unless it returns the status.
+  v1::PodSandboxConfig pod_config(const PodOptions& o) const;
+  v1::ContainerConfig container_config(const ContainerOptions& o) const;
+  std::string run_pod(const PodOptions& o = {});
+  std::string create_container(const std::string& pod, const ContainerOptions& o);
+  std::string run_container(const std::string& pod, const ContainerOptions& o);  // create + start
+  v1::ContainerStatus container_status(const std::string& id);
+  // Polls ContainerStatus until the container has exited (or the time is up).
+  v1::ContainerStatus wait_exited(const std::string& id, std::chrono::seconds limit = std::chrono::seconds(20));
+  std::string read_log(const std::string& container_id);
+  size_t read_log_size(const std::string& container_id) { return read_log(container_id).size(); }
+  grpc::Status exec_sync(const std::string& id, const std::vector<std::string>& cmd, int64_t timeout_s,
+                         v1::ExecSyncResponse* out);
+
+  std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+
+  // Mount points below our temporary root (should be only what live objects own).
+  std::vector<std::string> mounts_under_root() const;
+  int live_monitor_count() const;
+
+  std::filesystem::path dir_;        // everything this test owns
+  std::filesystem::path log_dir_;    // pods' log directory
+  std::filesystem::path socket_;
+  std::string cgroup_parent_;
+  pid_t berthd_pid_ = -1;
+  std::unique_ptr<v1::RuntimeService::Stub> rt_;
+  std::unique_ptr<v1::ImageService::Stub> img_;
+  std::unique_ptr<::berth::admin::v1::Admin::Stub> admin_;
+
+  static std::filesystem::path image_tar_;  // busybox, Cmd ["sh"]
+  static std::filesystem::path nocmd_tar_;  // docker.io/library/nocmd:1: no ENTRYPOINT, no CMD
+};
+
+// Waits until `pred` holds, polling every 20 ms, for at most `limit`.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = std::chrono::seconds(10));
+
+}  // namespace berth::e2e
