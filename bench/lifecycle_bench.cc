@@ -186,8 +186,11 @@ class Bench {
     for (int i = 0; i < iterations; ++i) {
       const std::string id = fmt::format("bare-{}", i);
       auto t0 = Clock::now();
-      auto r = sys::run({.argv = {"/usr/sbin/runc", "--root", root, "run", "-d", "--bundle", b.string(), id}});
-      if (!r.ok() || r->exit_code != 0) throw Fatal{"runc run: " + (r.ok() ? r->err : r.status().ToString())};
+      // Not sys::run: the detached container keeps runc's stdio open, so a captured pipe
+      // would never reach EOF. Its stdio goes to /dev/null.
+      auto child = sys::spawn({.argv = {"/usr/sbin/runc", "--root", root, "run", "-d", "--bundle", b.string(), id}});
+      absl::StatusOr<int> rc = child.ok() ? child->wait() : child.status();
+      if (!rc.ok() || *rc != 0) throw Fatal{fmt::format("runc run -d {}: {}", id, rc.ok() ? "exit status " + std::to_string(*rc) : rc.status().ToString())};
       t["create+start"].push_back(ms_since(t0));
       t0 = Clock::now();
       (void)sys::run({.argv = {"/usr/sbin/runc", "--root", root, "kill", id, "KILL"}});

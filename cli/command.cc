@@ -1,5 +1,7 @@
 #include "cli/command.h"
 
+#include <fmt/format.h>
+
 namespace berth::cli {
 
 void CommandTable::add(CLI::App* subcommand, Action action, bool trailing_args) {
@@ -35,6 +37,17 @@ int report(const absl::Status& s) {
 
 void add_output_option(CLI::App* sub, std::string* format, const std::vector<std::string>& allowed) {
   sub->add_option("-o,--output", *format, "Output format")->check(CLI::IsMember(allowed))->capture_default_str();
+}
+
+void add_listing_options(CLI::App* sub, ListingOptions& o, const std::string& noun) {
+  sub->add_option("--id", o.id, fmt::format("Only the {} with this id (or id prefix)", noun));
+  sub->add_option("--name", o.name, fmt::format("Only {}s whose name matches this regular expression", noun));
+  sub->add_option("--label", o.labels, fmt::format("Only {}s with this label (key=value; repeatable)", noun))->take_all();
+  sub->add_flag("-q,--quiet", o.quiet, fmt::format("Print only {} ids", noun));
+  sub->add_flag("--no-trunc", o.no_trunc, "Do not shorten ids");
+  sub->add_flag("-l,--latest", o.latest, fmt::format("Only the most recently created {} (any state)", noun));
+  sub->add_option("-n,--last", o.last, fmt::format("Only the N most recently created {}s (any state)", noun));
+  add_output_option(sub, &o.output, {"table", "json", "yaml"});
 }
 
 OutputFormat output_format(const std::string& name) {

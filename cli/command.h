@@ -53,6 +53,23 @@ int report(const absl::Status& s);
 void add_output_option(CLI::App* sub, std::string* format, const std::vector<std::string>& allowed);
 OutputFormat output_format(const std::string& name);  // name already validated by CLI11
 
+// What the listing verbs (pods, ps) share: the filters on id, name and labels, how many of
+// the newest to show, and how to print them.
+struct ListingOptions {
+  std::string id;
+  std::string name;
+  std::vector<std::string> labels;
+  bool quiet = false;
+  bool no_trunc = false;
+  bool latest = false;
+  int last = 0;
+  std::string output = "table";
+  // How many of `total` (newest first) to keep after --latest / --last.
+  size_t keep(size_t total) const { return latest ? 1 : last > 0 ? static_cast<size_t>(last) : total; }
+};
+// Adds the ListingOptions flags to `sub`; `noun` is "pod" or "container".
+void add_listing_options(CLI::App* sub, ListingOptions& o, const std::string& noun);
+
 // Runs `fn(id)` for every id, reporting each failure and going on; 1 if any failed.
 int for_each_id(const std::vector<std::string>& ids, const std::function<absl::Status(const std::string&)>& fn);
 

@@ -31,18 +31,10 @@ struct RmOptions {
   bool all = false;
 };
 
-struct PsOptions {
+struct PsOptions : ListingOptions {
   bool all = false;
-  std::string id;
   std::string pod;
   std::string state;
-  std::string name;
-  std::vector<std::string> labels;
-  bool quiet = false;
-  bool no_trunc = false;
-  bool latest = false;
-  int last = 0;
-  std::string output = "table";
 };
 
 struct InspectOptions {
@@ -225,8 +217,7 @@ int run_ps(Client& c, const PsOptions& o) {
   std::vector<v1::Container> ctrs;
   for (auto& ctr : *all)
     if (name->matches(ctr.metadata().name())) ctrs.push_back(std::move(ctr));
-  const size_t keep = o.latest ? 1 : o.last > 0 ? static_cast<size_t>(o.last) : ctrs.size();
-  if (ctrs.size() > keep) ctrs.resize(keep);
+  if (const size_t keep = o.keep(ctrs.size()); ctrs.size() > keep) ctrs.resize(keep);
 
   if (o.quiet) {
     for (const auto& ctr : ctrs) std::cout << ctr.id() << '\n';
@@ -300,17 +291,10 @@ void add_container_commands(CLI::App& app, CommandTable& table) {
 
   auto ps = std::make_shared<PsOptions>();
   CLI::App* ps_cmd = app.add_subcommand("ps", "List containers, newest first (running ones unless -a)");
+  add_listing_options(ps_cmd, *ps, "container");
   ps_cmd->add_flag("-a,--all", ps->all, "Show containers in every state");
-  ps_cmd->add_option("--id", ps->id, "Only the container with this id (or id prefix)");
   ps_cmd->add_option("-p,--pod", ps->pod, "Only containers of this pod");
   ps_cmd->add_option("-s,--state", ps->state, "Only containers in this state: created, running, exited, unknown");
-  ps_cmd->add_option("--name", ps->name, "Only containers whose name matches this regular expression");
-  ps_cmd->add_option("--label", ps->labels, "Only containers with this label (key=value; repeatable)")->take_all();
-  ps_cmd->add_flag("-q,--quiet", ps->quiet, "Print only container ids");
-  ps_cmd->add_flag("--no-trunc", ps->no_trunc, "Do not shorten ids");
-  ps_cmd->add_flag("-l,--latest", ps->latest, "Only the most recently created container (any state)");
-  ps_cmd->add_option("-n,--last", ps->last, "Only the N most recently created containers (any state)");
-  add_output_option(ps_cmd, &ps->output, {"table", "json", "yaml"});
   table.add(ps_cmd, [ps](Client& c) { return run_ps(c, *ps); });
 
   auto inspect = std::make_shared<InspectOptions>();

@@ -5,9 +5,12 @@
 #include <filesystem>
 #include <set>
 
+#include <unistd.h>
+
 #include <fmt/core.h>
 
 #include "cli/cri_text.h"
+#include "cli/pull_progress.h"
 
 namespace berth::cli {
 namespace {
@@ -30,6 +33,7 @@ struct PullOptions {
   std::string image;
   std::string creds;
   std::string auth;
+  bool quiet = false;
 };
 
 struct RefsOptions {
@@ -172,19 +176,34 @@ int run_rmi(Client& c, const RmiOptions& o) {
   });
 }
 
+// Pulls through the admin API, which streams each blob's progress; kubelet's PullImage and
+// this end in the same place.
 int run_pull(Client& c, const PullOptions& o) {
-  v1::PullImageRequest req;
-  req.mutable_image()->set_image(o.image);
+  admin::PullImageRequest req;
+  req.set_image(o.image);
   if (!o.creds.empty()) {
     const size_t colon = o.creds.find(':');
-    req.mutable_auth()->set_username(o.creds.substr(0, colon));
-    if (colon != std::string::npos) req.mutable_auth()->set_password(o.creds.substr(colon + 1));
+    req.set_username(o.creds.substr(0, colon));
+    if (colon != std::string::npos) req.set_password(o.creds.substr(colon + 1));
   }
-  if (!o.auth.empty()) req.mutable_auth()->set_auth(o.auth);
-  v1::PullImageResponse resp;
-  if (int rc = report(c.call([&](grpc::ClientContext* ctx) { return c.images().PullImage(ctx, req, &resp); })))
-    return rc;
-  std::cout << "Image is up to date for " << resp.image_ref() << '\n';
+  req.set_auth(o.auth);
+  PullProgressView view(std::cerr, ::isatty(STDERR_FILENO) == 1 && !o.quiet);
+  std::string image_ref;
+  // A pull takes as long as the network does: no overall deadline, the server's own
+  // per-blob progress timeout ends a stalled one.
+  absl::Status s = c.call(
+      [&](grpc::ClientContext* ctx) {
+        auto reader = c.admin().PullImage(ctx, req);
+        admin::PullImageProgress p;
+        while (reader->Read(&p)) {
+          if (!p.image_ref().empty()) image_ref = p.image_ref();
+          else if (!o.quiet) view.update(p.digest(), p.phase(), p.done(), p.total(), absl::Now());
+        }
+        return reader->Finish();
+      },
+      absl::Hours(24));
+  if (int rc = report(s)) return rc;
+  std::cout << "Image is up to date for " << image_ref << '\n';
   return 0;
 }
 
@@ -259,6 +278,7 @@ void add_image_commands(CLI::App& app, CommandTable& table) {
   pull_cmd->add_option("IMAGE", pull->image, "Image reference")->required();
   pull_cmd->add_option("--creds", pull->creds, "Registry credentials USERNAME[:PASSWORD]");
   pull_cmd->add_option("--auth", pull->auth, "Registry credentials as base64 USERNAME:PASSWORD");
+  pull_cmd->add_flag("-q,--quiet", pull->quiet, "Print only the image id, no progress");
   table.add(pull_cmd, [pull](Client& c) { return run_pull(c, *pull); });
 
   auto inspecti = std::make_shared<RefsOptions>();

@@ -24,17 +24,9 @@ struct RmpOptions {
   bool force = false;
 };
 
-struct PodsOptions {
-  std::string id;
-  std::string name;
+struct PodsOptions : ListingOptions {
   std::string ns;
   std::string state;
-  std::vector<std::string> labels;
-  bool quiet = false;
-  bool no_trunc = false;
-  bool latest = false;
-  int last = 0;
-  std::string output = "table";
 };
 
 struct InspectpOptions {
@@ -128,8 +120,7 @@ int run_pods(Client& c, const PodsOptions& o) {
   std::vector<v1::PodSandbox> pods;
   for (auto& p : *all)
     if (name->matches(p.metadata().name()) && ns->matches(p.metadata().namespace_())) pods.push_back(std::move(p));
-  const size_t keep = o.latest ? 1 : o.last > 0 ? static_cast<size_t>(o.last) : pods.size();
-  if (pods.size() > keep) pods.resize(keep);
+  if (const size_t keep = o.keep(pods.size()); pods.size() > keep) pods.resize(keep);
 
   if (o.quiet) {
     for (const auto& p : pods) std::cout << p.id() << '\n';
@@ -188,16 +179,9 @@ void add_pod_commands(CLI::App& app, CommandTable& table) {
 
   auto pods = std::make_shared<PodsOptions>();
   CLI::App* pods_cmd = app.add_subcommand("pods", "List pod sandboxes, newest first");
-  pods_cmd->add_option("--id", pods->id, "Only the pod with this id (or id prefix)");
-  pods_cmd->add_option("--name", pods->name, "Only pods whose name matches this regular expression");
+  add_listing_options(pods_cmd, *pods, "pod");
   pods_cmd->add_option("--namespace", pods->ns, "Only pods whose namespace matches this regular expression");
   pods_cmd->add_option("-s,--state", pods->state, "Only pods in this state: ready or notready");
-  pods_cmd->add_option("--label", pods->labels, "Only pods with this label (key=value; repeatable)")->take_all();
-  pods_cmd->add_flag("-q,--quiet", pods->quiet, "Print only pod ids");
-  pods_cmd->add_flag("--no-trunc", pods->no_trunc, "Do not shorten ids");
-  pods_cmd->add_flag("-l,--latest", pods->latest, "Only the most recently created pod");
-  pods_cmd->add_option("-n,--last", pods->last, "Only the N most recently created pods");
-  add_output_option(pods_cmd, &pods->output, {"table", "json", "yaml"});
   table.add(pods_cmd, [pods](Client& c) { return run_pods(c, *pods); });
 
   auto inspectp = std::make_shared<InspectpOptions>();

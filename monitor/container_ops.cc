@@ -13,21 +13,10 @@
 #include "ipc/status_json.h"
 #include "monitor/monitor.h"
 #include "monitor/pid_file.h"
+#include "sys/subprocess.h"
 
 namespace berth::monitor {
 namespace fs = std::filesystem;
-namespace {
-
-absl::Status make_pipe(UniqueFd& r, UniqueFd& w) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe");
-  r.reset(fds[0]);
-  w.reset(fds[1]);
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::Status Monitor::op_create(ConnId conn, const nlohmann::json& req) {
   ASSIGN_OR_RETURN(std::string id, container_id_field(req));
   ASSIGN_OR_RETURN(std::string bundle, path_field(req, "bundle", true));
@@ -58,14 +47,14 @@ absl::Status Monitor::op_create(ConnId conn, const nlohmann::json& req) {
     // runc hands its own stdio to the container: until it exits, what arrives there is
     // runc's error output, kept aside by capture mode.
     UniqueFd out_r, err_r;
-    RETURN_IF_ERROR(make_pipe(out_r, spec.stdout_fd));
-    RETURN_IF_ERROR(make_pipe(err_r, spec.stderr_fd));
+    RETURN_IF_ERROR(sys::make_pipe(out_r, spec.stdout_fd));
+    RETURN_IF_ERROR(sys::make_pipe(err_r, spec.stderr_fd));
     c->io->set_capture(true);
     RETURN_IF_ERROR(c->io->add_source(std::move(out_r), Stream::Stdout));
     RETURN_IF_ERROR(c->io->add_source(std::move(err_r), Stream::Stderr));
     if (want_stdin) {
       UniqueFd in_w;
-      RETURN_IF_ERROR(make_pipe(spec.stdin_fd, in_w));
+      RETURN_IF_ERROR(sys::make_pipe(spec.stdin_fd, in_w));
       c->io->set_stdin(std::move(in_w));
     }
   }
@@ -79,6 +68,13 @@ absl::Status Monitor::op_create(ConnId conn, const nlohmann::json& req) {
 }
 
 void Monitor::on_created(const PendingCreate& p, JobResult r) {
+  std::vector<std::pair<ConnId, nlohmann::json>> waiting;
+  if (Container* c = find(p.id); c != nullptr) waiting = std::move(c->after_create);
+  settle_create(p, std::move(r));
+  for (auto& [conn, req] : waiting) handle(conn, std::move(req));
+}
+
+void Monitor::settle_create(const PendingCreate& p, JobResult r) {
   Container* c = find(p.id);
   if (c == nullptr) return server_.reply_status(p.conn, absl::AbortedError(fmt::format("container {} vanished while being created", p.id)));
   c->io->drain();
@@ -154,8 +150,11 @@ absl::Status Monitor::op_delete(ConnId conn, const nlohmann::json& req) {
   ASSIGN_OR_RETURN(std::string id, container_id_field(req));
   ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
   ASSIGN_OR_RETURN(bool force, optional_bool(req, "force", false));
-  if (Container* c = find(id); c != nullptr && c->state == State::Creating)
-    return absl::FailedPreconditionError(fmt::format("container {} is still being created", id));
+  if (Container* c = find(id); c != nullptr && c->state == State::Creating) {
+    if (!force) return absl::FailedPreconditionError(fmt::format("container {} is still being created", id));
+    c->after_create.emplace_back(conn, req);  // answered once the create has settled
+    return absl::OkStatus();
+  }
   std::error_code ec;
   if (!fs::exists(fs::path(rt.root) / id, ec)) {  // the runtime has no state for it
     forget(id);

@@ -13,15 +13,14 @@
 #include "base/status.h"
 #include "ipc/status_json.h"
 #include "monitor/pid_file.h"
+#include "sys/subprocess.h"
 
 namespace berth::monitor {
 namespace {
 
-absl::Status make_pipe(UniqueFd& r, UniqueFd& w) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe");
-  r.reset(fds[0]);
-  w.reset(fds[1]);
+// The monitor's loop reads the output side; it must never block.
+absl::Status make_output_pipe(UniqueFd& r, UniqueFd& w) {
+  RETURN_IF_ERROR(sys::make_pipe(r, w));
   ::fcntl(r.get(), F_SETFL, O_NONBLOCK);
   return absl::OkStatus();
 }
@@ -47,8 +46,8 @@ void ExecSyncRunner::start(ConnId conn, ExecSyncParams params) {
   auto s = std::make_unique<Session>(Session{.id = id, .conn = conn, .params = std::move(params)});
   s->pid_file = run_dir_ / fmt::format("exec-{}.pid", id);
   UniqueFd out_w, err_w;
-  absl::Status st = make_pipe(s->out.fd, out_w);
-  if (st.ok()) st = make_pipe(s->err.fd, err_w);
+  absl::Status st = make_output_pipe(s->out.fd, out_w);
+  if (st.ok()) st = make_output_pipe(s->err.fd, err_w);
   if (!st.ok()) return server_.reply_status(conn, st);
 
   Session* raw = s.get();

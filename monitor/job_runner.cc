@@ -17,14 +17,6 @@ namespace {
 
 constexpr size_t kErrTail = 4096;
 
-absl::Status make_pipe(UniqueFd& r, UniqueFd& w) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe");
-  r.reset(fds[0]);
-  w.reset(fds[1]);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 std::string last_line(std::string_view text) {
@@ -59,7 +51,7 @@ absl::StatusOr<pid_t> JobRunner::start(JobSpec spec, Done done) {
   sys::SpawnOptions opts{.argv = std::move(spec.argv), .stdout_fd = std::move(spec.stdout_fd)};
   if (!spec.input.empty()) {
     UniqueFd r, w;
-    RETURN_IF_ERROR(make_pipe(r, w));
+    RETURN_IF_ERROR(sys::make_pipe(r, w));
     ::fcntl(w.get(), F_SETFL, O_NONBLOCK);
     // A fresh pipe holds 64 KiB, so this write completes without a reader.
     ssize_t n = ::write(w.get(), spec.input.data(), spec.input.size());
@@ -73,7 +65,7 @@ absl::StatusOr<pid_t> JobRunner::start(JobSpec spec, Done done) {
     opts.stderr_fd = std::move(spec.stderr_fd);
   } else {
     UniqueFd w;
-    RETURN_IF_ERROR(make_pipe(job->err, w));
+    RETURN_IF_ERROR(sys::make_pipe(job->err, w));
     ::fcntl(job->err.get(), F_SETFL, O_NONBLOCK);
     opts.stderr_fd = std::move(w);
   }

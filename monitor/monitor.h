@@ -61,6 +61,9 @@ class Monitor {
     std::string cgroup_dir;
     std::unique_ptr<ContainerIo> io;
     std::map<uint64_t, Waiter> waiters;
+    // Requests that must wait until the create in flight settles (a forced delete from a
+    // berthd that is rolling back a create it lost track of).
+    std::vector<std::pair<ConnId, nlohmann::json>> after_create;
   };
   // Each op answers `conn` itself (now or later) and returns OK, or returns the error to send.
   using Op = absl::Status (Monitor::*)(ConnId, const nlohmann::json&);
@@ -91,7 +94,9 @@ class Monitor {
     std::shared_ptr<ConsoleSocket> console;
     std::vector<std::string> argv;
   };
+  // Settles a create (settle_create), then replays the requests that waited for it.
   void on_created(const PendingCreate& p, JobResult r);
+  void settle_create(const PendingCreate& p, JobResult r);
   void on_init_exit(const std::string& id, int wait_status);
   absl::Status record_exit(Container& c);
   void answer_waiter(Container& c, uint64_t waiter_id);

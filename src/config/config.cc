@@ -39,6 +39,60 @@ absl::Status read(const toml::node& n, std::string_view origin, std::string_view
   return absl::OkStatus();
 }
 
+absl::Status read_strings(const toml::node& n, std::string_view origin, std::string_view key,
+                          std::vector<std::string>& out) {
+  const toml::array* a = n.as_array();
+  if (!a) return bad_type(origin, key, "an array of strings");
+  out.clear();
+  for (const toml::node& e : *a) {
+    auto v = e.value<std::string>();
+    if (!v) return bad_type(origin, key, "an array of strings");
+    out.push_back(*v);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status apply_images(Config& cfg, const toml::table& t, std::string_view origin) {
+  ImagesConfig& im = cfg.images;
+  for (auto&& [k, v] : t) {
+    const std::string key = "images." + std::string(k.str());
+    if (k == "search_registries") RETURN_IF_ERROR(read_strings(v, origin, key, im.search_registries));
+    else if (k == "pinned") RETURN_IF_ERROR(read_strings(v, origin, key, im.pinned));
+    else if (k == "max_concurrent_downloads") RETURN_IF_ERROR(read(v, origin, key, im.max_concurrent_downloads));
+    else if (k == "progress_timeout_seconds") RETURN_IF_ERROR(read(v, origin, key, im.progress_timeout_seconds));
+    else return unknown_key(origin, key);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status apply_registries(Config& cfg, const toml::table& t, std::string_view origin) {
+  for (auto&& [host, h] : t) {
+    const std::string prefix = fmt::format("registries.\"{}\"", host.str());
+    const toml::table* ht = h.as_table();
+    if (!ht) return bad_type(origin, prefix, "a table");
+    RegistryHostConfig& r = cfg.registries[std::string(host.str())];
+    for (auto&& [k, v] : *ht) {
+      const std::string key = prefix + "." + std::string(k.str());
+      if (k == "insecure") {
+        auto b = v.value<bool>();
+        if (!b) return bad_type(origin, key, "true or false");
+        r.insecure = *b;
+      } else if (k == "ca_file") {
+        fs::path p;
+        RETURN_IF_ERROR(read(v, origin, key, p));
+        r.ca_file = p;
+      } else if (k == "mirrors") {
+        RETURN_IF_ERROR(read_strings(v, origin, key, r.mirrors));
+      } else if (k == "rewrite_host") {
+        RETURN_IF_ERROR(read(v, origin, key, r.rewrite_host));
+      } else {
+        return unknown_key(origin, key);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status apply_runtime(Config& cfg, const toml::table& t, std::string_view origin) {
   for (auto&& [k, v] : t) {
     std::string key(k.str());
@@ -80,6 +134,12 @@ absl::Status validate(const Config& cfg) {
       return absl::InvalidArgumentError(fmt::format("config: runtime handler \"{}\" needs binary and root", name));
   if (cfg.pod_stop_grace_seconds < 0)
     return absl::InvalidArgumentError("config: runtime.pod_stop_grace_seconds must not be negative");
+  if (cfg.images.max_concurrent_downloads < 1)
+    return absl::InvalidArgumentError("config: images.max_concurrent_downloads must be at least 1");
+  if (cfg.images.progress_timeout_seconds < 1)
+    return absl::InvalidArgumentError("config: images.progress_timeout_seconds must be at least 1");
+  if (cfg.images.search_registries.empty())
+    return absl::InvalidArgumentError("config: images.search_registries must name at least one registry");
   return absl::OkStatus();
 }
 
@@ -104,6 +164,10 @@ absl::Status apply_toml(Config& cfg, std::string_view text, std::string_view ori
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, "runtime", "a table");
       RETURN_IF_ERROR(apply_runtime(cfg, *t, origin));
+    } else if (key == "images" || key == "registries") {
+      const toml::table* t = v.as_table();
+      if (!t) return bad_type(origin, key, "a table");
+      RETURN_IF_ERROR(key == "images" ? apply_images(cfg, *t, origin) : apply_registries(cfg, *t, origin));
     } else {
       return unknown_key(origin, key);
     }
@@ -148,6 +212,7 @@ absl::StatusOr<Config> load_config(const Overrides& flags, const fs::path& self_
   if (flags.root) cfg.root = *flags.root;
   if (flags.listen) cfg.listen = *flags.listen;
   if (flags.log_level) cfg.log_level = *flags.log_level;
+  for (const std::string& host : flags.insecure_registries) cfg.registries[host].insecure = true;
   RETURN_IF_ERROR(validate(cfg));
   return cfg;
 }

@@ -17,6 +17,22 @@ struct RuntimeHandlerConfig {
   std::filesystem::path root;  // the runtime's --root state directory
 };
 
+// How berthd reaches one registry host ("docker.io", "127.0.0.1:5000"): [registries."HOST"].
+struct RegistryHostConfig {
+  bool insecure = false;                          // plain HTTP only (never https)
+  std::optional<std::filesystem::path> ca_file;   // PEM bundle replacing the system CAs
+  std::vector<std::string> mirrors;               // tried in order before the host itself
+  std::string rewrite_host;                       // contact this host instead
+};
+
+// [images]: pulls and the image store.
+struct ImagesConfig {
+  std::vector<std::string> search_registries{"docker.io"};  // for names without a registry
+  std::vector<std::string> pinned;                          // never garbage-collected, ImageStatus.pinned
+  int64_t max_concurrent_downloads = 3;
+  int64_t progress_timeout_seconds = 60;                    // no bytes for this long fails the pull
+};
+
 struct Config {
   std::filesystem::path root = "/var/lib/berth";
   std::filesystem::path state_dir = "/run/berth";
@@ -29,6 +45,8 @@ struct Config {
   std::filesystem::path monitor_path;  // default: berth-monitor beside berthd
   std::filesystem::path pinns_path;    // default: berth-pinns beside berthd
   int64_t pod_stop_grace_seconds = 10;
+  ImagesConfig images;
+  std::map<std::string, RegistryHostConfig> registries;
 };
 
 // Flags given on the command line; unset ones leave the file's values alone.
@@ -36,6 +54,7 @@ struct Overrides {
   std::optional<std::filesystem::path> config_file;
   std::optional<std::filesystem::path> root, state_dir, listen;
   std::optional<std::string> log_level;
+  std::vector<std::string> insecure_registries;  // --insecure-registry HOST[:PORT], repeatable
 };
 
 // `self_dir` is the directory of the berthd executable (for the helper binaries' defaults).

@@ -90,7 +90,7 @@ absl::StatusOr<ContainerService::Located> ContainerService::locate(const std::st
 absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, ContainerCreateRequest req) {
   ASSIGN_OR_RETURN(PodEntryPtr pod_entry, state_.pods.find(req.pod_ref));
   const PodRecord pod = pod_entry->snapshot();
-  const std::string& name = req.container.name;
+  const std::string name = req.container.name;  // a copy: req.container is moved into the spec input below
   if (pod.state != PodState::Ready)
     return absl::FailedPreconditionError(fmt::format("container \"{}\": pod sandbox \"{}\" is not ready (state {})",
                                                      name, pod.id.str(), to_string(pod.state)));
@@ -174,9 +174,11 @@ absl::Status ContainerService::start(const OpContext& /*op*/, const std::string&
   if (rec.state != ContainerState::Created)
     return absl::FailedPreconditionError(
         fmt::format("container {} is {}, only a created container can be started", rec.id.str(), to_string(rec.state)));
+  // Taken before the start: a container that exits at once must not finish before it started.
+  const int64_t started_at = now_ns();
   RETURN_IF_ERROR(annotate(monitor_of(l.pod).start_container(rec.id.str(), l.runtime), "start container {}", rec.id.str()));
   rec.state = ContainerState::Running;
-  rec.started_at_ns = now_ns();
+  rec.started_at_ns = started_at;
   RETURN_IF_ERROR(state_.save(*l.entry, rec));
   BERTH_LOG(info, "[pod={}][ctr={}] running", rec.pod_id.str(), rec.id.str());
   return absl::OkStatus();
@@ -272,6 +274,10 @@ absl::Status ContainerService::refresh_exit(Entry<ContainerRecord>& e) {
   RETURN_IF_ERROR(state_.save(e, rec));
   BERTH_LOG(info, "[pod={}][ctr={}] exited with {} ({})", rec.pod_id.str(), rec.id.str(), rec.exit_code, rec.reason);
   return absl::OkStatus();
+}
+
+absl::StatusOr<sys::DiskUsage> ContainerService::writable_layers_usage() const {
+  return sys::disk_usage(state_.settings.layers_dir());
 }
 
 absl::StatusOr<ContainerView> ContainerService::status(const std::string& ref, bool verbose) {

@@ -62,6 +62,9 @@ class ContainerService {
   absl::Status reopen_log(const OpContext& op, const std::string& ref);
 
   bool image_in_use(const oci::Digest& image_id) const;
+  // Where the containers' writable layers (overlay upper and work dirs) live, and their size.
+  std::filesystem::path writable_layers_dir() const { return state_.settings.layers_dir(); }
+  absl::StatusOr<sys::DiskUsage> writable_layers_usage() const;
   std::vector<std::string> ids_in_pod(const PodId& pod) const;
 
   // Startup: rebuild the index from the store, finish or roll back half-done creates, and

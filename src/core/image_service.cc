@@ -1,23 +1,57 @@
 #include "core/image_service.h"
 
+#include <absl/time/clock.h>
 #include <fmt/format.h>
 
 #include "base/log.h"
 #include "base/status.h"
+#include "image/short_names.h"
 
 namespace berth::core {
 
+absl::StatusOr<image::ImageRecord> ImageService::pull(const std::string& ref, const registry::AuthConfig& auth,
+                                                     image::PullProgressFn progress) {
+  if (ref.empty()) return absl::InvalidArgumentError("image reference is empty");
+  const absl::Time start = absl::Now();
+  ASSIGN_OR_RETURN(image::ImageRecord img, puller_.pull(ref, auth, std::move(progress)));
+  BERTH_LOG(info, "[image={}] pulled {} in {}", img.id.str(), ref, absl::FormatDuration(absl::Now() - start));
+  return img;
+}
+
+bool ImageService::pinned(const image::ImageRecord& img) const {
+  for (const std::string& ref : pinned_) {
+    absl::StatusOr<image::ImageRecord> p = images_.resolve(ref);
+    if (p.ok() && p->id == img.id) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<image::ImageRecord> ImageService::resolve(const std::string& ref) const {
+  // A short name means what a pull of it would have stored: the first search registry's.
+  if (!image::names_registry(ref)) {
+    absl::StatusOr<std::vector<oci::Reference>> candidates =
+        image::search_candidates(ref, puller_.settings().search_registries);
+    if (candidates.ok()) {
+      for (const oci::Reference& c : *candidates) {
+        absl::StatusOr<image::ImageRecord> r = images_.resolve(c.str());
+        if (!absl::IsNotFound(r.status())) return r;
+      }
+    }
+  }
+  return images_.resolve(ref);  // ids, digests, full names
+}
+
 std::vector<image::ImageRecord> ImageService::list(const std::string& filter_ref) const {
   if (filter_ref.empty()) return images_.list();
-  absl::StatusOr<image::ImageRecord> one = images_.resolve(filter_ref);
+  absl::StatusOr<image::ImageRecord> one = resolve(filter_ref);
   if (!one.ok()) return {};
   return {*one};
 }
 
-absl::StatusOr<image::ImageRecord> ImageService::status(const std::string& ref) const { return images_.resolve(ref); }
+absl::StatusOr<image::ImageRecord> ImageService::status(const std::string& ref) const { return resolve(ref); }
 
 absl::Status ImageService::remove(const std::string& ref) {
-  ASSIGN_OR_RETURN(image::ImageRecord img, images_.resolve(ref));
+  ASSIGN_OR_RETURN(image::ImageRecord img, resolve(ref));
   if (containers_.image_in_use(img.id))
     return absl::FailedPreconditionError(fmt::format("image \"{}\" ({}) is in use by a container", ref, img.id.str()));
   RETURN_IF_ERROR(images_.remove(img.id));
@@ -26,8 +60,10 @@ absl::Status ImageService::remove(const std::string& ref) {
 }
 
 absl::StatusOr<ImageFsUsage> ImageService::fs_usage() const {
-  ASSIGN_OR_RETURN(sys::DiskUsage u, images_.usage());
-  return ImageFsUsage{images_.root().string(), u.bytes, u.inodes};
+  ASSIGN_OR_RETURN(sys::DiskUsage im, images_.usage());
+  ASSIGN_OR_RETURN(sys::DiskUsage ctr, containers_.writable_layers_usage());
+  return ImageFsUsage{.images = {images_.root().string(), im.bytes, im.inodes},
+                      .containers = {containers_.writable_layers_dir().string(), ctr.bytes, ctr.inodes}};
 }
 
 absl::StatusOr<std::vector<image::ImageRecord>> ImageService::import(const std::string& path) {

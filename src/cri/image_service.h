@@ -1,5 +1,5 @@
 #pragma once
-// The CRI ImageService and berth's Admin service (image import), thin over core.
+// The CRI ImageService and berth's Admin service (image import, pull with progress), thin over core.
 #include <atomic>
 
 #include "berth/admin/v1/admin.grpc.pb.h"
@@ -32,6 +32,8 @@ class AdminService final : public ::berth::admin::v1::Admin::Service {
   AdminService(const std::atomic<bool>& ready, core::ImageService& images) : ready_(ready), images_(images) {}
   grpc::Status ImportImage(grpc::ServerContext*, const ::berth::admin::v1::ImportImageRequest*,
                            ::berth::admin::v1::ImportImageResponse*) override;
+  grpc::Status PullImage(grpc::ServerContext*, const ::berth::admin::v1::PullImageRequest*,
+                         grpc::ServerWriter<::berth::admin::v1::PullImageProgress>*) override;
 
  private:
   const std::atomic<bool>& ready_;

@@ -27,6 +27,8 @@
 #include "core/sandbox_service.h"
 #include "cri/image_service.h"
 #include "cri/runtime_service.h"
+#include "image/puller.h"
+#include "registry/client.h"
 #include "store/metadata_store.h"
 #include "sys/fs.h"
 
@@ -46,6 +48,15 @@ core::Settings core_settings(const config::Config& cfg) {
                    .pod_stop_grace = std::chrono::seconds(cfg.pod_stop_grace_seconds),
                    .monitor_log_level = cfg.log_level};
   for (const auto& [name, rh] : cfg.runtimes) s.runtimes[name] = {rh.binary, rh.root};
+  return s;
+}
+
+registry::ClientSettings registry_settings(const config::Config& cfg) {
+  registry::ClientSettings s;
+  s.progress_timeout = std::chrono::seconds(cfg.images.progress_timeout_seconds);
+  s.user_agent = fmt::format("berth/{}", kVersion);
+  for (const auto& [host, r] : cfg.registries)
+    s.hosts[host] = {.insecure = r.insecure, .ca_file = r.ca_file, .mirrors = r.mirrors, .rewrite_host = r.rewrite_host};
   return s;
 }
 
@@ -72,11 +83,15 @@ absl::Status run(const config::Config& cfg) {
   ASSIGN_OR_RETURN(cgroup::CgroupfsManager cgroups, cgroup::CgroupfsManager::create());
   ASSIGN_OR_RETURN(std::unique_ptr<store::MetadataStore> store, store::MetadataStore::open(cfg.root / "metadata.db"));
   ASSIGN_OR_RETURN(std::unique_ptr<image::ImageStore> images, image::ImageStore::open({.root = cfg.root / "images"}));
+  ASSIGN_OR_RETURN(std::unique_ptr<registry::Client> registry_client, registry::Client::create(registry_settings(cfg)));
+  image::Puller puller(*images, *registry_client,
+                       {.search_registries = cfg.images.search_registries,
+                        .max_concurrent_blobs = static_cast<int>(cfg.images.max_concurrent_downloads)});
 
   core::State state(core_settings(cfg), *store);
   core::ContainerService containers(state, *images, cgroups);
   core::SandboxService pods(state, containers, cgroups);
-  core::ImageService image_service(*images, containers);
+  core::ImageService image_service(*images, puller, containers, cfg.images.pinned);
   std::atomic<bool> ready{false};
   cri::RuntimeService runtime_rpc(ready, pods, containers,
                                   {.version = kVersion, .cgroup_mode = std::string(cgroup::to_string(cgroups.mode()))});
@@ -85,6 +100,13 @@ absl::Status run(const config::Config& cfg) {
 
   RETURN_IF_ERROR(annotate(pods.recover(), "recovery"));
   RETURN_IF_ERROR(annotate(containers.recover(), "recovery"));
+  // Blobs and layers a crash or an interrupted pull left without an image.
+  if (absl::StatusOr<image::GarbageReport> gc = images->collect_garbage(); !gc.ok()) {
+    BERTH_LOG(warn, "image garbage collection: {}", gc.status().ToString());
+  } else if (gc->blobs + gc->layers + gc->temporaries > 0) {
+    BERTH_LOG(info, "image garbage collection: removed {} blobs, {} layers, {} temporaries", gc->blobs, gc->layers,
+              gc->temporaries);
+  }
   ready.store(true, std::memory_order_release);
 
   // We hold the instance lock, so a socket file left there belongs to a dead berthd.
@@ -111,7 +133,10 @@ absl::Status run(const config::Config& cfg) {
   int sig = 0;
   sigwait(&stop, &sig);
   BERTH_LOG(info, "signal {}: shutting down; containers keep running", sig);
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // Calls in flight get a second to finish, then are cancelled (their handlers still run to
+  // the end: every operation is crash-consistent anyway). Idle clients such as kubelet keep
+  // their connection open and would otherwise hold the shutdown for the whole deadline.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   ::unlink(cfg.listen.c_str());
   return absl::OkStatus();
 }
@@ -136,6 +161,9 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", state_dir, "volatile state directory (default /run/berth)");
   app.add_option("--listen", listen, "CRI unix socket (default /run/berth/berth.sock)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  app.add_option("--insecure-registry", flags.insecure_registries,
+                 "HOST[:PORT] of a registry reached over plain HTTP (repeatable)")
+      ->allow_extra_args(false);
   app.add_flag_function("--version", [](int64_t) {
     std::printf("berthd %s\n", daemon::kVersion);
     std::exit(0);

@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "base/ids.h"
 #include "base/status.h"
 #include "sys/fs.h"
 
@@ -23,8 +22,6 @@ absl::Status fsync_dir(const fs::path& dir) {
   if (::fsync(fd.get()) != 0) return errno_error("fsync {}", dir.string());
   return absl::OkStatus();
 }
-
-fs::path temp_name(const fs::path& dir) { return dir / ("blob-" + random_hex_id().substr(0, 16)); }
 
 }  // namespace
 
@@ -91,12 +88,9 @@ absl::StatusOr<HashingWriter::Result> HashingWriter::finish() {
 
 // ---- BlobStore ----
 
-BlobStore::BlobStore(fs::path dir, fs::path tmp) : dir_(std::move(dir)), tmp_(std::move(tmp)) {}
+BlobStore::BlobStore(fs::path dir, TempArea& tmp) : dir_(std::move(dir)), tmp_(tmp) {}
 
-absl::Status BlobStore::init() {
-  RETURN_IF_ERROR(sys::make_dirs(dir_ / "sha256", 0700));
-  return sys::make_dirs(tmp_, 0700);
-}
+absl::Status BlobStore::init() { return sys::make_dirs(dir_ / "sha256", 0700); }
 
 fs::path BlobStore::path(const oci::Digest& d) const { return dir_ / "sha256" / std::string(d.hex()); }
 
@@ -109,7 +103,8 @@ absl::Status BlobStore::put(std::string_view data, const oci::Digest& want) {
   const oci::Digest got = oci::Digest::of(data);
   if (got != want) return digest_mismatch("in memory", want, got);
   if (contains(want)) return absl::OkStatus();
-  ASSIGN_OR_RETURN(HashingWriter w, HashingWriter::create(temp_name(tmp_)));
+  TempArea::Lease lease = tmp_.lease("blob");
+  ASSIGN_OR_RETURN(HashingWriter w, HashingWriter::create(lease.path()));
   RETURN_IF_ERROR(w.write(data));
   RETURN_IF_ERROR(w.finish().status());
   RETURN_IF_ERROR(adopt(w.path(), want));
@@ -130,7 +125,8 @@ absl::StatusOr<oci::Digest> BlobStore::ingest_file(const fs::path& src, std::opt
     }
     return *want;
   }
-  ASSIGN_OR_RETURN(HashingWriter w, HashingWriter::create(temp_name(tmp_)));
+  TempArea::Lease lease = tmp_.lease("blob");
+  ASSIGN_OR_RETURN(HashingWriter w, HashingWriter::create(lease.path()));
   RETURN_IF_ERROR(w.copy_from(src));
   ASSIGN_OR_RETURN(HashingWriter::Result r, w.finish());
   if (want && r.digest != *want) return digest_mismatch(src.string(), *want, r.digest);
@@ -150,6 +146,17 @@ absl::Status BlobStore::adopt(const fs::path& file, const oci::Digest& d) {
   }
   if (::rename(file.c_str(), dst.c_str()) != 0) return errno_error("rename {} to {}", file.string(), dst.string());
   return fsync_dir(dst.parent_path());
+}
+
+absl::Status BlobStore::ingest(const oci::Digest& d, const fs::path& temp, int64_t size) {
+  struct stat st{};
+  if (::lstat(temp.c_str(), &st) != 0) return errno_error("blob {}: stat {}", d.str(), temp.string());
+  if (!S_ISREG(st.st_mode) || st.st_size != size) {
+    ::unlink(temp.c_str());
+    return absl::DataLossError(fmt::format("blob {}: the downloaded file {} is {} bytes, not the descriptor's {}",
+                                           d.str(), temp.string(), static_cast<int64_t>(st.st_size), size));
+  }
+  return annotate(adopt(temp, d), "blob {}", d.str());
 }
 
 absl::StatusOr<std::string> BlobStore::read(const oci::Digest& d, size_t max_size) const {

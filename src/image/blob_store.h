@@ -1,6 +1,6 @@
 #pragma once
 // Content-addressed blobs under <dir>/sha256/<hex>. A blob is written to a temporary file
-// (in the store's tmp directory, on the same filesystem), hashed while it is written,
+// (leased from the store's temp area, on the same filesystem), hashed while it is written,
 // verified against the digest it must have, fsynced and only then renamed into place: a
 // blob that is visible under its digest is complete and correct.
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include <absl/status/statusor.h>
 
 #include "base/unique_fd.h"
+#include "image/temp_area.h"
 #include "oci/digest.h"
 
 namespace berth::image {
@@ -49,10 +50,10 @@ class HashingWriter {
 
 class BlobStore {
  public:
-  // `dir` holds sha256/<hex>; `tmp` is a scratch directory on the same filesystem.
-  BlobStore(std::filesystem::path dir, std::filesystem::path tmp);
+  // `dir` holds sha256/<hex>; `tmp` is a scratch area on the same filesystem.
+  BlobStore(std::filesystem::path dir, TempArea& tmp);
 
-  [[nodiscard]] absl::Status init();  // creates the directories
+  [[nodiscard]] absl::Status init();  // creates the directory
   std::filesystem::path path(const oci::Digest& d) const;
   bool contains(const oci::Digest& d) const;
 
@@ -66,6 +67,12 @@ class BlobStore {
   // caller while writing it, e.g. a HashingWriter) into the store; it must be on the same
   // filesystem. When the blob is already present the file is just removed.
   [[nodiscard]] absl::Status adopt(const std::filesystem::path& file, const oci::Digest& d);
+  // A downloaded blob: moves `temp`, a file in the temp area that whoever wrote it has
+  // verified to hash to `d` (registry::Client::get_blob verifies as it downloads, and
+  // fsyncs), into the store. It must be a regular file of `size` bytes; otherwise it is
+  // removed and the error names the blob. When the blob is already present, `temp` is just
+  // removed.
+  [[nodiscard]] absl::Status ingest(const oci::Digest& d, const std::filesystem::path& temp, int64_t size);
 
   absl::StatusOr<std::string> read(const oci::Digest& d, size_t max_size) const;
   [[nodiscard]] absl::Status remove(const oci::Digest& d);
@@ -74,7 +81,7 @@ class BlobStore {
 
  private:
   std::filesystem::path dir_;
-  std::filesystem::path tmp_;
+  TempArea& tmp_;
 };
 
 // "blob sha256:...: content is sha256:... (N bytes), not ..." as an InvalidArgument error.

@@ -20,6 +20,8 @@
 
 namespace berth::image {
 
+class ImageWrite;  // image/image_write.h
+
 struct ImageStoreSettings {
   std::filesystem::path root;  // e.g. /var/lib/berth/images
 };
@@ -32,6 +34,13 @@ struct ImageRecord {
   oci::ImageConfig config;                // the parsed config blob
   std::vector<oci::Digest> diff_ids;      // uncompressed layer digests, bottom first
   std::optional<oci::Digest> manifest_digest;
+};
+
+// What collect_garbage() removed.
+struct GarbageReport {
+  size_t blobs = 0;        // blobs no image names
+  size_t layers = 0;       // unpacked layers no image uses
+  size_t temporaries = 0;  // temporary files and directories nothing holds
 };
 
 class ImageStore {
@@ -57,6 +66,17 @@ class ImageStore {
   // Removes the image with all its tags and digests, then the blobs and unpacked layers no
   // remaining image uses. NotFound when no such image.
   virtual absl::Status remove(const oci::Digest& image_id) = 0;
+
+  // Removes what nothing needs: blobs and unpacked layers that no image names and no write
+  // in progress (pull, import) uses, e.g. what a failed, cancelled or crashed pull left;
+  // temporary files and directories that no write in progress holds; the leftovers of
+  // interrupted unpacks and removals. Safe while pulls and imports run. berthd calls it at
+  // startup and after removes. Failures to remove one item are logged and the rest goes on;
+  // an error means the store could not be listed.
+  virtual absl::StatusOr<GarbageReport> collect_garbage() = 0;
+
+  // Starts adding content from outside (a pull): see image_write.h.
+  virtual std::unique_ptr<ImageWrite> begin_write() = 0;
 
   // Bytes and inodes used by the store.
   virtual absl::StatusOr<sys::DiskUsage> usage() const = 0;

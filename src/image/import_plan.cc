@@ -5,6 +5,7 @@
 
 #include "base/status.h"
 #include "image/blob_store.h"
+#include "image/platform_select.h"
 #include "oci/manifest.h"
 #include "oci/reference.h"
 
@@ -87,12 +88,7 @@ absl::StatusOr<ImagePlan> plan_manifest(const ImportSource& src, const oci::Desc
 absl::StatusOr<std::optional<oci::Descriptor>> pick_platform(const ImportSource& src, const oci::Descriptor& desc) {
   ASSIGN_OR_RETURN(std::string text, read_layout_blob(src, desc));
   ASSIGN_OR_RETURN(oci::Index idx, oci::parse_index(text));
-  const oci::Platform host = oci::host_platform();
-  for (const oci::Descriptor& d : idx.manifests) {
-    if (oci::manifest_kind(d.media_type) != oci::ManifestKind::Manifest) continue;
-    if (!d.platform || oci::platform_matches(*d.platform, host)) return d;
-  }
-  return std::nullopt;
+  return select_platform_manifest(idx, oci::host_platform());
 }
 
 absl::StatusOr<std::vector<ImagePlan>> plan_oci_layout(const ImportSource& src) {

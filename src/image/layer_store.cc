@@ -6,6 +6,7 @@
 
 #include <system_error>
 
+#include <absl/cleanup/cleanup.h>
 #include <fmt/format.h>
 
 #include "base/cleanup_stack.h"
@@ -28,9 +29,23 @@ bool LayerStore::contains(const oci::Digest& diff_id) const {
   return ::lstat(path(diff_id).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+std::string LayerStore::claim(std::string_view kind, const oci::Digest& diff_id) {
+  absl::MutexLock l(&mu_);
+  for (;;) {
+    std::string name = fmt::format(".{}-{}-{}", kind, diff_id.hex().substr(0, 12), random_hex_id().substr(0, 8));
+    if (active_.insert(name).second) return name;
+  }
+}
+
+void LayerStore::unclaim(const std::string& name) {
+  absl::MutexLock l(&mu_);
+  active_.erase(name);
+}
+
 absl::Status LayerStore::unpack(const fs::path& blob, const oci::Digest& diff_id) {
-  if (contains(diff_id)) return absl::OkStatus();
-  const fs::path tmp = dir_ / fmt::format(".tmp-{}-{}", diff_id.hex().substr(0, 12), random_hex_id().substr(0, 8));
+  const std::string name = claim("tmp", diff_id);
+  absl::Cleanup release = [&] { unclaim(name); };  // after the undo below has run
+  const fs::path tmp = dir_ / name;
   if (::mkdir(tmp.c_str(), 0755) != 0) return errno_error("mkdir {}", tmp.string());
   CleanupStack undo;
   undo.push("remove " + tmp.string(), [tmp] { return sys::remove_tree(tmp); });
@@ -61,12 +76,21 @@ absl::Status LayerStore::unpack(const fs::path& blob, const oci::Digest& diff_id
 
 absl::StatusOr<fs::path> LayerStore::retire(const oci::Digest& diff_id) {
   const fs::path from = path(diff_id);
-  const fs::path to = dir_ / fmt::format(".gc-{}-{}", diff_id.hex().substr(0, 12), random_hex_id().substr(0, 8));
+  const std::string name = claim("gc", diff_id);
+  const fs::path to = dir_ / name;
   if (::rename(from.c_str(), to.c_str()) != 0) {
-    if (errno == ENOENT) return fs::path();
-    return errno_error("rename {} to {}", from.string(), to.string());
+    const int err = errno;
+    unclaim(name);
+    if (err == ENOENT) return fs::path();
+    return errno_to_status(err, fmt::format("rename {} to {}", from.string(), to.string()));
   }
   return to;
+}
+
+absl::Status LayerStore::purge(const fs::path& retired) {
+  absl::Status s = sys::remove_tree(retired);
+  if (s.ok()) unclaim(retired.filename().string());  // else sweep() may try again
+  return s;
 }
 
 std::vector<oci::Digest> LayerStore::list() const {
@@ -79,14 +103,19 @@ std::vector<oci::Digest> LayerStore::list() const {
   return out;
 }
 
-absl::Status LayerStore::sweep() {
+absl::StatusOr<size_t> LayerStore::sweep() {
   std::error_code ec;
   std::vector<fs::path> stale;
-  for (const auto& e : fs::directory_iterator(dir_, ec))
-    if (e.path().filename().string().starts_with(".")) stale.push_back(e.path());
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& e : fs::directory_iterator(dir_, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.starts_with(".") && !active_.contains(name)) stale.push_back(e.path());
+    }
+  }
   if (ec) return absl::InternalError(fmt::format("list {}: {}", dir_.string(), ec.message()));
   for (const fs::path& p : stale) RETURN_IF_ERROR(sys::remove_tree(p));
-  return absl::OkStatus();
+  return stale.size();
 }
 
 }  // namespace berth::image

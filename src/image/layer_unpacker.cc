@@ -37,9 +37,11 @@ class DecompressedStream {
     auto s = std::unique_ptr<DecompressedStream>(new DecompressedStream());
     archive* a = s->raw_.get();
     if (a == nullptr) return absl::ResourceExhaustedError("archive_read_new");
-    // Only the compressions layers use, all done in-process (never an external program).
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
+    // Only the compressions layers use, all done in-process: a filter is registered only
+    // when libarchive was built with its library, so it never runs an external program (a
+    // zstd layer then fails as "not a tar", naming the layer).
+    if (archive_zlib_version() != nullptr) archive_read_support_filter_gzip(a);
+    if (archive_libzstd_version() != nullptr) archive_read_support_filter_zstd(a);
     archive_read_support_format_raw(a);
     archive_read_support_format_empty(a);
     if (archive_read_open_filename(a, blob.c_str(), 1 << 16) != ARCHIVE_OK)

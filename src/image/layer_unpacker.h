@@ -3,10 +3,13 @@
 // that overlayfs can use as a lower layer. One pass: libarchive decompresses straight into
 // the tar reader, and the decompressed stream is hashed on the way to give the diff id.
 //
-// What it preserves: ownership (as root), modes, mtimes, symlinks, hardlinks, xattrs,
-// FIFOs, device nodes (as root only). Whiteouts become the overlay form: ".wh.NAME" is a
-// character device 0:0 named NAME, ".wh..wh..opq" sets trusted.overlay.opaque="y" on its
-// directory.
+// What it preserves: ownership (as root), modes with the setuid/setgid/sticky bits, mtimes,
+// symlinks, hardlinks, xattrs, FIFOs, device nodes (as root only: otherwise they, and
+// hardlinks to them, are skipped with a debug log). Whiteouts become the overlay form and
+// hide only what lower layers have (image-spec layer.md): ".wh.NAME" is a character device
+// 0:0 named NAME, unless this layer has a NAME of its own (a directory NAME then becomes
+// opaque); ".wh..wh..opq" sets trusted.overlay.opaque="y" on its directory, and so does a
+// directory that replaces a whiteout of the same layer. Opaque directories need root.
 //
 // Nothing is written outside `dest`, whatever the tar says: every path is resolved one
 // component at a time with O_NOFOLLOW from a descriptor of `dest`, so a ".." component, a

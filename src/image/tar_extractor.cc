@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "base/status.h"
 #include "sys/fs.h"
 
@@ -74,6 +75,9 @@ struct timespec entry_time(time_t s, long ns, bool set) {
   return {s, ns};
 }
 
+// The overlay form of a whiteout: a character device 0:0.
+bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
+
 TarExtractor::Meta meta_of(archive_entry* e) {
   TarExtractor::Meta m{.mode = static_cast<mode_t>(archive_entry_perm(e)),
                        .uid = static_cast<uid_t>(archive_entry_uid(e)),
@@ -118,7 +122,11 @@ absl::Status TarExtractor::apply_at(archive* a, archive_entry* e, const Componen
       return make_symlink(dirfd, path, e);
     case AE_IFCHR:
     case AE_IFBLK:
-      if (!opts_.allow_devices) return absl::OkStatus();  // only root may create them
+      if (!opts_.allow_devices) {  // only root may create them
+        BERTH_LOG(debug, "layer {}: skipping the device node \"{}\"", root_.filename().string(), join(path, path.size()));
+        skipped_devices_.insert(join(path, path.size()));
+        return absl::OkStatus();
+      }
       return make_node(dirfd, path, e);
     case AE_IFIFO:
       return make_node(dirfd, path, e);
@@ -212,8 +220,10 @@ absl::Status TarExtractor::set_xattrs(int fd, int dirfd, const std::string& name
   while (archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
     const int r = fd >= 0 ? ::fsetxattr(fd, key, value, size, 0) : ::lsetxattr(via.c_str(), key, value, size, 0);
     if (r == 0) continue;
-    // Filesystems without xattrs, and trusted.*/security.* without root, lose them.
+    // Filesystems without xattrs, and trusted.*/security.* without root, lose them; so do
+    // user.* xattrs of symlinks and device nodes, which the kernel never allows.
     if (errno == ENOTSUP || errno == EOPNOTSUPP || (errno == EPERM && !opts_.preserve_ownership)) continue;
+    if (errno == EPERM && fd < 0 && std::string_view(key).starts_with("user.")) continue;
     return errno_error("set xattr {}", key);
   }
   return absl::OkStatus();
@@ -222,12 +232,17 @@ absl::Status TarExtractor::set_xattrs(int fd, int dirfd, const std::string& name
 
 absl::Status TarExtractor::make_dir(int dirfd, const Components& path, archive_entry* e) {
   const std::string& name = path.back();
+  // A directory that replaces a whiteout of this layer (".wh.d" then "d/") is a new
+  // directory: nothing of the lower layers' "d" may show through it.
+  struct stat st{};
+  const bool over_whiteout = ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && is_whiteout(st);
   ASSIGN_OR_RETURN(const bool exists, clear(dirfd, path, /*keep_dir=*/true));
   // Owner-writable until finish(), so later entries can be written into it.
   if (!exists && ::mkdirat(dirfd, name.c_str(), 0700) != 0) return errno_error("mkdir");
   UniqueFd fd{::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
   if (!fd) return errno_error("open");
   RETURN_IF_ERROR(set_xattrs(fd.get(), dirfd, name, e));
+  if (over_whiteout) RETURN_IF_ERROR(set_opaque(fd.get(), path));
   const Meta m = meta_of(e);
   dirs_[join(path, path.size())] = {path, m};
   return absl::OkStatus();
@@ -289,12 +304,18 @@ absl::Status TarExtractor::make_node(int dirfd, const Components& path, archive_
 absl::Status TarExtractor::make_hardlink(int dirfd, const Components& path, const char* target) {
   std::optional<Components> tpath = split_path(target);
   if (!tpath || tpath->empty()) return refuse(fmt::format("refusing the hardlink target \"{}\": it escapes the layer", target));
+  if (skipped_devices_.contains(join(*tpath, tpath->size()))) {  // a link to a device node we could not create
+    skipped_devices_.insert(join(path, path.size()));
+    return absl::OkStatus();
+  }
+  // A target the layer does not have (yet) is bad content, not a missing object.
+  auto missing = [&] { return refuse(fmt::format("hardlink target \"{}\" is not in the layer", target)); };
   absl::StatusOr<UniqueFd> tdir = open_dir(*tpath, tpath->size() - 1, /*create=*/false);
-  if (!tdir.ok()) return annotate(tdir.status(), "hardlink target \"{}\"", target);
+  if (!tdir.ok()) return absl::IsNotFound(tdir.status()) ? missing() : annotate(tdir.status(), "hardlink target \"{}\"", target);
   const std::string& tname = tpath->back();
   struct stat tst{};
   if (::fstatat(tdir->get(), tname.c_str(), &tst, AT_SYMLINK_NOFOLLOW) != 0)
-    return errno_error("hardlink target \"{}\"", target);
+    return errno == ENOENT ? missing() : errno_error("hardlink target \"{}\"", target);
   if (S_ISDIR(tst.st_mode)) return refuse(fmt::format("hardlink target \"{}\" is a directory", target));
   struct stat cur{};
   if (::fstatat(dirfd, path.back().c_str(), &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_dev == tst.st_dev &&
@@ -306,21 +327,38 @@ absl::Status TarExtractor::make_hardlink(int dirfd, const Components& path, cons
   return absl::OkStatus();
 }
 
+absl::Status TarExtractor::set_opaque(int fd, const Components& path) const {
+  if (::fsetxattr(fd, kOpaqueXattr, "y", 1, 0) != 0)
+    return errno_error("set {} on \"{}\"", kOpaqueXattr, path.empty() ? std::string(".") : join(path, path.size()));
+  return absl::OkStatus();
+}
+
+// Whiteouts hide what the lower layers have, never what this layer has (image-spec
+// layer.md): ".wh.NAME" becomes a whiteout device NAME unless this layer has a NAME already;
+// a directory NAME of this layer becomes opaque instead (its own content stays, the lower
+// layers' goes), any other NAME of this layer hides the lower one by itself.
 absl::Status TarExtractor::whiteout(const Components& path) {
   const std::string_view name = path.back();
   ASSIGN_OR_RETURN(const int dirfd, parent_fd(path));
   if (name == kOpaqueMarker) {
     // The directory hides everything below it in lower layers.
-    if (::fsetxattr(dirfd, kOpaqueXattr, "y", 1, 0) != 0)
-      return errno_error("set {} on \"{}\"", kOpaqueXattr, join(path, path.size() - 1));
-    return absl::OkStatus();
+    Components dir(path.begin(), path.end() - 1);
+    return set_opaque(dirfd, dir);
   }
   if (name.starts_with(kWhiteoutMetaPrefix)) return absl::OkStatus();  // aufs bookkeeping, no content
   const std::string hidden(name.substr(kWhiteoutPrefix.size()));
-  if (hidden.empty() || hidden == "." || hidden == "..") return refuse("malformed whiteout");
+  if (hidden.empty() || hidden == "." || hidden == ".." || hidden.find('/') != std::string::npos)
+    return refuse("malformed whiteout");
   Components target = path;
   target.back() = hidden;
-  RETURN_IF_ERROR(clear(dirfd, target, /*keep_dir=*/false).status());
+  struct stat st{};
+  if (::fstatat(dirfd, hidden.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!S_ISDIR(st.st_mode)) return absl::OkStatus();  // a whiteout already, or this layer's own file
+    UniqueFd fd{::openat(dirfd, hidden.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+    if (!fd) return errno_error("open \"{}\"", join(target, target.size()));
+    return set_opaque(fd.get(), target);
+  }
+  if (errno != ENOENT) return errno_error("stat \"{}\"", join(target, target.size()));
   if (::mknodat(dirfd, hidden.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0) return errno_error("create whiteout \"{}\"", hidden);
   return absl::OkStatus();
 }

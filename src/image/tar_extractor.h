@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,8 @@ class TarExtractor {
   absl::Status make_node(int dirfd, const Components& path, struct archive_entry* e);
   absl::Status make_hardlink(int dirfd, const Components& path, const char* target);
   absl::Status whiteout(const Components& path);
+  // Marks the directory `fd` opaque: it hides what lower layers have below it.
+  absl::Status set_opaque(int fd, const Components& path) const;
 
   // Ownership, mode (unless a symlink) and times of the object `name` in `dirfd` (or of `fd`).
   absl::Status set_meta(int fd, int dirfd, const std::string& name, const Meta& m, bool is_symlink) const;
@@ -71,6 +74,7 @@ class TarExtractor {
   std::map<std::string, std::pair<Components, Meta>> dirs_;  // deferred directory metadata
   bool have_root_meta_ = false;
   Meta root_meta_;
+  std::set<std::string> skipped_devices_;  // device entries not created (not root)
 };
 
 }  // namespace berth::image

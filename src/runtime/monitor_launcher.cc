@@ -22,14 +22,6 @@ namespace {
 constexpr absl::Duration kReadyLimit = absl::Seconds(30);
 constexpr size_t kMaxStderr = 16 * 1024;
 
-absl::Status make_pipe(UniqueFd& r, UniqueFd& w) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe");
-  r.reset(fds[0]);
-  w.reset(fds[1]);
-  return absl::OkStatus();
-}
-
 absl::StatusOr<pid_t> read_pid(const std::filesystem::path& file) {
   ASSIGN_OR_RETURN(std::string text, sys::read_file(file));
   while (!text.empty() && text.back() == '\n') text.pop_back();
@@ -53,8 +45,8 @@ absl::StatusOr<pid_t> launch_monitor(const MonitorLaunchOptions& opts) {
   const std::filesystem::path pid_file = opts.pod_dir / "monitor.pid";
   ::unlink(pid_file.c_str());  // only the new monitor's pid may be read below
   UniqueFd ready_r, ready_w, err_r, err_w;
-  RETURN_IF_ERROR(make_pipe(ready_r, ready_w));
-  RETURN_IF_ERROR(make_pipe(err_r, err_w));
+  RETURN_IF_ERROR(sys::make_pipe(ready_r, ready_w));
+  RETURN_IF_ERROR(sys::make_pipe(err_r, err_w));
   std::vector<std::string> argv = {opts.monitor_binary.string(),
                                    "--pod-id", opts.pod_id,
                                    "--pod-dir", opts.pod_dir.string(),

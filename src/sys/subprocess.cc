@@ -28,6 +28,8 @@ struct CStrings {
   }
 };
 
+}  // namespace
+
 absl::Status make_pipe(UniqueFd& r, UniqueFd& w) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe");
@@ -35,8 +37,6 @@ absl::Status make_pipe(UniqueFd& r, UniqueFd& w) {
   w.reset(fds[1]);
   return absl::OkStatus();
 }
-
-}  // namespace
 
 Child::Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
 Child& Child::operator=(Child&& o) noexcept {

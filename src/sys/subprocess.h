@@ -47,6 +47,9 @@ class Child {
 
 absl::StatusOr<Child> spawn(SpawnOptions opts);
 
+// A close-on-exec pipe: `r` reads what is written to `w`.
+absl::Status make_pipe(UniqueFd& r, UniqueFd& w);
+
 struct RunResult {
   int exit_code = 0;
   std::string out;

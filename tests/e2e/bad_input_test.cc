@@ -118,10 +118,6 @@ TEST_F(BadInput, ContainerRequests) {
 }
 
 TEST_F(BadInput, UnimplementedRpcsNameThemselves) {
-  v1::PullImageRequest req;
-  req.mutable_image()->set_image("busybox");
-  v1::PullImageResponse resp;
-  EXPECT_ERROR(img_->PullImage(ctx().get(), req, &resp), UNIMPLEMENTED, "PullImage");
   v1::ContainerStatsRequest sreq;
   v1::ContainerStatsResponse sresp;
   EXPECT_ERROR(rt_->ContainerStats(ctx().get(), sreq, &sresp), UNIMPLEMENTED, "ContainerStats");

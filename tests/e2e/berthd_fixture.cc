@@ -29,13 +29,19 @@ using namespace std::chrono_literals;
 fs::path BerthdTest::image_tar_;
 fs::path BerthdTest::nocmd_tar_;
 
-namespace {
+std::string slurp(const fs::path& p) {
+  absl::StatusOr<std::string> s = sys::read_file(p);
+  return s.ok() ? *s : "";
+}
 
-// ctest sets these; the compiled-in defaults let a test binary run by hand too.
+// ctest sets this; the compiled-in default lets a test binary run by hand too.
 fs::path build_dir() {
   const char* d = std::getenv("BERTH_BUILD_DIR");
   return d ? fs::path(d) : fs::path(BERTH_DEFAULT_BUILD_DIR);
 }
+
+namespace {
+
 fs::path source_dir() {
   const char* d = std::getenv("BERTH_SOURCE_DIR");
   return d ? fs::path(d) : fs::path(BERTH_DEFAULT_SOURCE_DIR);
@@ -43,11 +49,6 @@ fs::path source_dir() {
 bool strict() {
   const char* s = std::getenv("BERTH_TEST_STRICT");
   return s != nullptr && std::string(s) == "1";
-}
-
-std::string slurp(const fs::path& p) {
-  absl::StatusOr<std::string> s = sys::read_file(p);
-  return s.ok() ? *s : "";
 }
 
 // Pids of berth-monitor processes whose command line mentions `needle`.
@@ -95,6 +96,13 @@ void BerthdTest::SetUpTestSuite() {
   }
 }
 
+void BerthdTest::TearDownTestSuite() {
+  if (image_tar_.empty()) return;
+  (void)sys::remove_tree(image_tar_.parent_path());
+  image_tar_.clear();
+  nocmd_tar_.clear();
+}
+
 void BerthdTest::SetUp() {
   if (::geteuid() != 0) {
     if (strict()) FAIL() << "e2e tests need root (BERTH_TEST_STRICT=1)";
@@ -110,7 +118,7 @@ void BerthdTest::SetUp() {
       "root = \"{0}/root\"\nstate_dir = \"{0}/state\"\nlisten = \"{1}\"\nlog_level = \"debug\"\n"
       "[runtime]\ncgroup_parent = \"{2}\"\nmonitor_path = \"{3}/bin/berth-monitor\"\n"
       "pinns_path = \"{3}/bin/berth-pinns\"\npod_stop_grace_seconds = 2\n",
-      dir_.string(), socket_.string(), cgroup_parent_, build_dir().string());
+      dir_.string(), socket_.string(), cgroup_parent_, build_dir().string()) + extra_config();
   ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", config).ok());
   start_berthd();
   for (const fs::path& tar : {image_tar_, nocmd_tar_}) {
@@ -130,6 +138,9 @@ void BerthdTest::start_berthd() {
                            .stderr_fd = std::move(log)});
   ASSERT_TRUE(child.ok()) << child.status();
   berthd_pid_ = child->release();
+  // The socket appears only after recovery. A channel that failed to connect backs off for
+  // seconds before it tries again, so connect only once the socket is there.
+  eventually([&] { return fs::exists(socket_); }, 20s);
   auto channel = grpc::CreateChannel("unix:" + socket_.string(), grpc::InsecureChannelCredentials());
   rt_ = v1::RuntimeService::NewStub(channel);
   img_ = v1::ImageService::NewStub(channel);
@@ -174,7 +185,9 @@ void BerthdTest::TearDown() {
   EXPECT_EQ(mounts_under_root(), std::vector<std::string>{});
   EXPECT_EQ(live_monitor_count(), 0);
   auto runc_list = sys::run({.argv = {"/usr/sbin/runc", "--root", (dir_ / "state" / "runc").string(), "list", "-q"}});
-  if (runc_list.ok()) EXPECT_EQ(runc_list->out, "") << "runc containers left";
+  if (runc_list.ok()) {
+    EXPECT_EQ(runc_list->out, "") << "runc containers left";
+  }
   for (const char* ctrl : {"memory", "pids", "cpu", "unified"}) {
     fs::path parent = fs::path("/sys/fs/cgroup") / ctrl / cgroup_parent_.substr(1);
     std::error_code ec;

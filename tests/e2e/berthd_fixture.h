@@ -44,8 +44,11 @@ struct ContainerOptions {
 class BerthdTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
+  static void TearDownTestSuite();  // removes the test images
   void SetUp() override;
   void TearDown() override;
+  // TOML appended to the test's berth.toml (top-level tables such as [images]).
+  virtual std::string extra_config() const { return ""; }
 
   // Daemon control.
   void start_berthd();
@@ -87,5 +90,11 @@ class BerthdTest : public ::testing::Test {
 
 // Waits until `pred` holds, polling every 20 ms, for at most `limit`.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = std::chrono::seconds(10));
+
+// The build tree (bin/berthd, bin/berthctl, ...).
+std::filesystem::path build_dir();
+
+// The file's contents, or "" when it cannot be read.
+std::string slurp(const std::filesystem::path& p);
 
 }  // namespace berth::e2e

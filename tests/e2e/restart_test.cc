@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <absl/strings/match.h>
+#include <nlohmann/json.hpp>
 
 #include "e2e/berthd_fixture.h"
 
@@ -18,9 +19,7 @@ using namespace std::chrono_literals;
 
 class Restart : public BerthdTest {};
 
-// KNOWN FAILING (disabled until fixed, see issue 2 notes): after a SIGKILL restart the victim
-// container killed while berthd was down is still reported running and exec into the ticker fails.
-TEST_F(Restart, DISABLED_ContainersSurviveSigkillAndExitsWhileDownAreReported) {
+TEST_F(Restart, ContainersSurviveSigkillAndExitsWhileDownAreReported) {
   const std::string pod = run_pod({.name = "survivor"});
   const std::string ticker = run_container(
       pod, {.name = "ticker", .command = {"sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done"}});
@@ -33,23 +32,27 @@ TEST_F(Restart, DISABLED_ContainersSurviveSigkillAndExitsWhileDownAreReported) {
     r.set_verbose(true);
     v1::ContainerStatusResponse resp;
     EXPECT_TRUE(rt_->ContainerStatus(ctx().get(), r, &resp).ok());
-    const std::string& info = resp.info().at("info");
-    auto pos = info.find("\"pid\":");
-    return pos == std::string::npos ? 0 : std::stoi(info.substr(pos + 6));
+    // The container's own pid: the info also holds the monitor's, under "monitor".
+    const nlohmann::json info = nlohmann::json::parse(resp.info().at("info"), nullptr, false);
+    return info.is_object() && info.contains("pid") ? info["pid"].get<int>() : 0;
   }();
   ASSERT_GT(victim_pid, 0);
+  const int monitors = live_monitor_count();
 
+  const std::filesystem::path ticker_log = container_status(ticker).log_path();
   stop_berthd(SIGKILL);
-  const size_t log_before = read_log_size(ticker);
+  const size_t log_before = slurp(ticker_log).size();
   ASSERT_EQ(::kill(victim_pid, SIGKILL), 0) << "kill the container while berthd is down";
-  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(eventually([&] { return slurp(ticker_log).size() > log_before; })) << "the log grows while berthd is down";
   start_berthd();
+  EXPECT_EQ(live_monitor_count(), monitors) << "the monitor outlived berthd";
 
   v1::ListContainersResponse list;
   ASSERT_TRUE(rt_->ListContainers(ctx().get(), v1::ListContainersRequest(), &list).ok());
   EXPECT_EQ(list.containers_size(), 3);
   EXPECT_EQ(container_status(ticker).state(), v1::CONTAINER_RUNNING);
-  EXPECT_TRUE(eventually([&] { return read_log_size(ticker) > log_before; })) << "the log keeps growing";
+  const size_t log_at_restart = read_log_size(ticker);
+  EXPECT_TRUE(eventually([&] { return read_log_size(ticker) > log_at_restart; })) << "the log keeps growing";
   v1::ContainerStatus v = wait_exited(victim);
   EXPECT_EQ(v.state(), v1::CONTAINER_EXITED);
   EXPECT_EQ(v.exit_code(), 128 + SIGKILL);

@@ -249,6 +249,25 @@ TEST_F(MonitorIntegrationTest, ExitCodeAndLogLinesOfAShortContainer) {
   EXPECT_TRUE(client().delete_container(id("short"), runtime_, false).ok());  // unknown now: OK
 }
 
+TEST_F(MonitorIntegrationTest, ForcedDeleteDuringCreateWaitsForItAndLeavesNothing) {
+  launch();
+  const std::string cid = id("racing");
+  created_.push_back(cid);
+  const fs::path b = bundle("racing", {"sleep", "1000"});
+  // The create goes on in one connection while a second forces a delete of the same id,
+  // as a restarted berthd does when it rolls back a create it lost track of.
+  auto creating = std::async(std::launch::async, [&] {
+    return client().create_container({.id = cid, .bundle = b, .runtime = runtime_});
+  });
+  std::this_thread::sleep_for(20ms);  // the create request is in; runc create takes longer
+  absl::Status deleted = client().delete_container(cid, runtime_, /*force=*/true);
+  EXPECT_TRUE(deleted.ok()) << deleted;
+  auto created = creating.get();
+  (void)created;  // either outcome of the create is fine; what matters is what is left
+  EXPECT_TRUE(client().list()->empty());
+  EXPECT_FALSE(fs::exists(fs::path(runtime_.root) / cid)) << "runc state left for " << cid;
+}
+
 TEST_F(MonitorIntegrationTest, SigtermThenWaitGives143InThePodPidNamespace) {
   launch();
   ASSERT_TRUE(fs::exists(pid_pin()));

@@ -123,4 +123,9 @@ absl::StatusOr<core::ContainerCreateRequest> to_container_request(const v1::Crea
   return out;
 }
 
+registry::AuthConfig from_proto(const v1::AuthConfig& a) {
+  return {.username = a.username(), .password = a.password(), .auth = a.auth(),
+          .identity_token = a.identity_token(), .registry_token = a.registry_token()};
+}
+
 }  // namespace berth::cri

@@ -137,4 +137,11 @@ void to_proto(const image::ImageRecord& r, v1::Image* out) {
   out->mutable_spec()->set_image(r.id.str());
 }
 
+void to_proto(const core::FsUsage& u, int64_t timestamp_ns, v1::FilesystemUsage* out) {
+  out->set_timestamp(timestamp_ns);
+  out->mutable_fs_id()->set_mountpoint(u.mountpoint);
+  out->mutable_used_bytes()->set_value(u.bytes);
+  out->mutable_inodes_used()->set_value(u.inodes);
+}
+
 }  // namespace berth::cri

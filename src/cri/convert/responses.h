@@ -1,6 +1,7 @@
 #pragma once
 // Domain records -> CRI responses.
 #include "core/container_service.h"
+#include "core/image_service.h"
 #include "core/sandbox_service.h"
 #include "image/image_store.h"
 #include "cri/cri_api.h"
@@ -14,6 +15,7 @@ void to_proto(const core::PodView& v, bool verbose, v1::PodSandboxStatusResponse
 void to_proto(const core::ContainerRecord& r, v1::Container* out);
 void to_proto(const core::ContainerView& v, bool verbose, v1::ContainerStatusResponse* out);
 void to_proto(const image::ImageRecord& r, v1::Image* out);
+void to_proto(const core::FsUsage& u, int64_t timestamp_ns, v1::FilesystemUsage* out);
 
 v1::PodSandboxState to_proto(core::PodState s);
 v1::ContainerState to_proto(core::ContainerState s);

@@ -67,5 +67,34 @@ TEST_F(ConfigTest, ErrorsNameTheKey) {
   EXPECT_NE(load_config({.config_file = dir_ / "b.toml"}, "/bin").status().message().find("loud"), std::string_view::npos);
 }
 
+TEST_F(ConfigTest, ImagesAndRegistriesFromFileAndInsecureFlag) {
+  ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml",
+                                     "[images]\nsearch_registries = [\"quay.io\", \"docker.io\"]\n"
+                                     "pinned = [\"registry.k8s.io/pause:3.10\"]\nmax_concurrent_downloads = 5\n"
+                                     "[registries.\"reg.local:5000\"]\ninsecure = true\nmirrors = [\"m1:5000\"]\n"
+                                     "ca_file = \"/etc/ca.pem\"\nrewrite_host = \"other:5000\"\n")
+                  .ok());
+  auto c = load_config({.config_file = dir_ / "berth.toml", .insecure_registries = {"127.0.0.1:9999"}}, "/bin");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->images.search_registries, (std::vector<std::string>{"quay.io", "docker.io"}));
+  EXPECT_EQ(c->images.pinned, (std::vector<std::string>{"registry.k8s.io/pause:3.10"}));
+  EXPECT_EQ(c->images.max_concurrent_downloads, 5);
+  const RegistryHostConfig& r = c->registries.at("reg.local:5000");
+  EXPECT_TRUE(r.insecure);
+  EXPECT_EQ(r.mirrors, (std::vector<std::string>{"m1:5000"}));
+  EXPECT_EQ(r.ca_file, fs::path("/etc/ca.pem"));
+  EXPECT_EQ(r.rewrite_host, "other:5000");
+  EXPECT_TRUE(c->registries.at("127.0.0.1:9999").insecure);
+}
+
+TEST_F(ConfigTest, RegistryErrorsNameTheKey) {
+  Config c;
+  absl::Status s = apply_toml(c, "[registries.\"r:1\"]\ninsecure = \"yes\"\n", "t.toml");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("registries.\"r:1\".insecure"), std::string::npos) << s;
+  s = apply_toml(c, "[images]\nsearch = []\n", "t.toml");
+  EXPECT_NE(s.message().find("images.search"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace berth::config

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "image/image_write.h"
 #include "unit/image/test_tar.h"
 #include "sys/fs.h"
 
@@ -278,6 +279,142 @@ TEST_F(ImageStoreTest, ReopenSeesTheSameImagesAndSweepsCrashLeftovers) {
   ASSERT_TRUE(sys::remove_tree((*dirs)[0]).ok());
   reopen();
   EXPECT_EQ(read_bytes((*dirs)[0] / "etc/os-release"), "berth");
+}
+
+// What a pull does through ImageWrite, with the blobs of a layout written by the test.
+TEST_F(ImageStoreTest, WriteCommitsAnImageAndNamesItAgainCheaply) {
+  BuiltImage img = add_image(layout_, base_layers());
+  const std::string config = read_bytes(layout_ / "blobs/sha256" / std::string(img.config.hex()));
+  const std::string manifest = read_bytes(layout_ / "blobs/sha256" / std::string(img.manifest.hex()));
+  {
+    std::unique_ptr<ImageWrite> w = store_->begin_write();
+    w->pin({img.config, img.manifest, img.layer_blobs[0]}, img.diff_ids);
+    EXPECT_FALSE(w->has_image(img.config));
+    ASSERT_TRUE(w->put_blob(config, img.config).ok());
+    ASSERT_TRUE(w->put_blob(manifest, img.manifest).ok());
+    TempArea::Lease tmp = w->temp_file("pull");
+    EXPECT_EQ(tmp.path().parent_path(), root_ / "tmp");
+    fs::copy_file(layout_ / "blobs/sha256" / std::string(img.layer_blobs[0].hex()), tmp.path());
+    const int64_t size = static_cast<int64_t>(fs::file_size(tmp.path()));
+    ASSERT_TRUE(w->ingest_blob(img.layer_blobs[0], tmp.path(), size).ok());
+    EXPECT_FALSE(fs::exists(tmp.path()));  // moved in
+    ASSERT_TRUE(w->ensure_layer(img.layer_blobs[0], img.diff_ids[0]).ok());
+    absl::StatusOr<oci::ImageConfig> parsed = oci::parse_image_config(config);
+    ASSERT_TRUE(parsed.ok());
+    absl::StatusOr<ImageRecord> rec = w->commit({.record = {.id = img.config,
+                                                            .repo_tags = {"example.com/app:v1"},
+                                                            .repo_digests = {"example.com/app@" + img.manifest.str()},
+                                                            .size = img.size,
+                                                            .config = *parsed,
+                                                            .diff_ids = img.diff_ids,
+                                                            .manifest_digest = img.manifest},
+                                                 .layer_blobs = img.layer_blobs});
+    ASSERT_TRUE(rec.ok()) << rec.status();
+    EXPECT_EQ(rec->id, img.config);
+  }
+  EXPECT_EQ(store_->resolve("example.com/app:v1")->id, img.config);
+  absl::StatusOr<std::vector<fs::path>> dirs = store_->layer_dirs(img.config);
+  ASSERT_TRUE(dirs.ok()) << dirs.status();
+  EXPECT_EQ(read_bytes((*dirs)[0] / "etc/os-release"), "berth");
+
+  std::unique_ptr<ImageWrite> w = store_->begin_write();
+  EXPECT_TRUE(w->has_image(img.config));
+  absl::StatusOr<ImageRecord> named = w->add_names(img.config, {"example.com/app:v2"}, {});
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_EQ(named->repo_tags, (std::vector<std::string>{"example.com/app:v1", "example.com/app:v2"}));
+  EXPECT_EQ(w->add_names(oci::Digest::of("nope"), {"x.io/y:z"}, {}).status().code(), absl::StatusCode::kNotFound);
+  w.reset();
+  reopen();  // persisted
+  EXPECT_EQ(store_->resolve("example.com/app:v2")->id, img.config);
+}
+
+TEST_F(ImageStoreTest, AbandonedWriteTakesBackWhatItAdded) {
+  BuiltImage kept = add_image(layout_, base_layers());
+  write_index(layout_, {{kept, kBusyboxName}});
+  ASSERT_TRUE(store_->import(layout_).ok());
+  const std::vector<std::string> before = store_files();
+
+  const fs::path layout2 = base_ / "layout2";
+  std::vector<LayoutLayer> layers = base_layers();  // shares the base layer with `kept`
+  layers.push_back({.entries = {file("new", "n")}});
+  BuiltImage img = add_image(layout2, layers);
+  {
+    std::unique_ptr<ImageWrite> w = store_->begin_write();
+    w->pin({img.config, img.layer_blobs[0], img.layer_blobs[1]}, img.diff_ids);
+    ASSERT_TRUE(w->put_blob(read_bytes(layout2 / "blobs/sha256" / std::string(img.config.hex())), img.config).ok());
+    for (size_t i = 0; i < 2; ++i) {
+      TempArea::Lease tmp = w->temp_file("pull");
+      fs::copy_file(layout2 / "blobs/sha256" / std::string(img.layer_blobs[i].hex()), tmp.path());
+      ASSERT_TRUE(w->ingest_blob(img.layer_blobs[i], tmp.path(), static_cast<int64_t>(fs::file_size(tmp.path()))).ok());
+      ASSERT_TRUE(w->ensure_layer(img.layer_blobs[i], img.diff_ids[i]).ok());
+    }
+    TempArea::Lease partial = w->temp_file("pull");
+    write_bytes(partial.path(), "half a blob");
+    EXPECT_NE(store_files(), before);
+    // The pull fails here: no commit.
+  }
+  EXPECT_EQ(store_files(), before);
+  EXPECT_EQ(store_->list().size(), 1u);
+  EXPECT_TRUE(store_->layer_dirs(kept.config).ok());
+}
+
+TEST_F(ImageStoreTest, IngestRefusesAFileOfTheWrongSize) {
+  const std::string data = "blob content";
+  const oci::Digest d = oci::Digest::of(data);
+  std::unique_ptr<ImageWrite> w = store_->begin_write();
+  w->pin({d}, {});
+  TempArea::Lease tmp = w->temp_file("pull");
+  write_bytes(tmp.path(), data);
+  absl::Status s = w->ingest_blob(d, tmp.path(), static_cast<int64_t>(data.size()) + 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find(d.str()), absl::string_view::npos) << s;
+  EXPECT_FALSE(w->has_blob(d));
+  EXPECT_FALSE(fs::exists(tmp.path()));
+}
+
+TEST_F(ImageStoreTest, CollectGarbageRemovesWhatNothingUsesAndSparesWritesInProgress) {
+  BuiltImage img = add_image(layout_, base_layers());
+  write_index(layout_, {{img, kBusyboxName}});
+  ASSERT_TRUE(store_->import(layout_).ok());
+  const std::vector<std::string> before = store_files();
+
+  // A write in progress: a pinned blob it stored and a temporary file it is writing.
+  const std::string pinned_data = "pinned";
+  const oci::Digest pinned = oci::Digest::of(pinned_data);
+  std::unique_ptr<ImageWrite> w = store_->begin_write();
+  w->pin({pinned}, {});
+  ASSERT_TRUE(w->put_blob(pinned_data, pinned).ok());
+  TempArea::Lease downloading = w->temp_file("pull");
+  write_bytes(downloading.path(), "half");
+
+  // What pulls that died without cleaning up left (berthd keeps running).
+  const oci::Digest orphan = oci::Digest::of("orphan");
+  write_bytes(root_ / "blobs/sha256" / std::string(orphan.hex()), "orphan");
+  fs::create_directories(root_ / "layers" / std::string(oci::Digest::of("layer").hex()) / "etc");
+  write_bytes(root_ / "tmp/pull-0123456789abcdef", "orphan temp file");
+  write_bytes(root_ / "tmp/import-dead/f0", "orphan scratch");
+  write_bytes(root_ / "layers/.tmp-0123456789ab-dead/x", "interrupted unpack");
+
+  absl::StatusOr<GarbageReport> r = store_->collect_garbage();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->blobs, 1u);
+  EXPECT_EQ(r->layers, 1u);
+  EXPECT_EQ(r->temporaries, 3u);
+  EXPECT_TRUE(w->has_blob(pinned));
+  EXPECT_EQ(read_bytes(downloading.path()), "half");
+  EXPECT_TRUE(store_->layer_dirs(img.config).ok());
+
+  downloading.end();
+  w.reset();
+  r = store_->collect_garbage();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->blobs + r->layers + r->temporaries, 0u);  // the write took its own back
+  EXPECT_EQ(store_files(), before);
+
+  ASSERT_TRUE(store_->remove(img.config).ok());
+  r = store_->collect_garbage();
+  ASSERT_TRUE(r.ok()) << r.status();
+  expect_store_empty();
 }
 
 TEST_F(ImageStoreTest, ReimportMovesTagsAndMergesNames) {

@@ -202,6 +202,132 @@ TEST_F(LayerUnpackerTest, ConvertsWhiteoutsToOverlayForm) {
   EXPECT_EQ(count_entries(dest_), 2u);  // etc, opaque: the aufs marker is dropped
 }
 
+TEST_F(LayerUnpackerTest, WhiteoutsHideOnlyWhatLowerLayersHave) {
+  if (!is_root()) {
+    if (strict()) FAIL() << "needs root (trusted.* xattrs)";
+    GTEST_SKIP() << "needs root (trusted.* xattrs)";
+  }
+  // image-spec layer.md: a whiteout never hides an entry of its own layer.
+  absl::StatusOr<UnpackResult> r = unpack({
+      file("a", "mine"), file(".wh.a", ""),                     // own file kept (it hides the lower a anyway)
+      dir("d"), file("d/x", "1"), file(".wh.d", ""),            // own dir kept, made opaque
+      file(".wh.e", ""), dir("e"), file("e/y", "2"),            // whiteout, then a new dir: opaque
+      file(".wh.f", ""), file("f", "new"),                      // whiteout, then a new file: just the file
+      dir("g"), file("g/.wh..wh..opq", ""), file("g/z", "3"),  // opaque dir with content of its own
+  });
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto opaque = [](const fs::path& p) {
+    char v[4] = {};
+    return ::getxattr(p.c_str(), "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y';
+  };
+  EXPECT_EQ(read_bytes(dest_ / "a"), "mine");
+  EXPECT_TRUE(fs::is_directory(dest_ / "d"));
+  EXPECT_EQ(read_bytes(dest_ / "d/x"), "1");
+  EXPECT_TRUE(opaque(dest_ / "d"));
+  EXPECT_TRUE(fs::is_directory(dest_ / "e"));
+  EXPECT_EQ(read_bytes(dest_ / "e/y"), "2");
+  EXPECT_TRUE(opaque(dest_ / "e"));
+  EXPECT_TRUE(fs::is_regular_file(dest_ / "f"));
+  EXPECT_EQ(read_bytes(dest_ / "f"), "new");
+  EXPECT_FALSE(opaque(dest_ / "f"));
+  EXPECT_TRUE(opaque(dest_ / "g"));
+  EXPECT_EQ(read_bytes(dest_ / "g/z"), "3");
+  EXPECT_FALSE(opaque(dest_ / "a"));
+  for (const auto& e : fs::recursive_directory_iterator(dest_))
+    EXPECT_FALSE(e.path().filename().string().starts_with(".wh.")) << e.path();
+
+  // Opaque root, a whiteout in a directory the layer does not list, malformed whiteouts.
+  ASSERT_TRUE(sys::remove_tree(dest_).ok());
+  fs::create_directory(dest_);
+  r = unpack({file(".wh..wh..opq", ""), file("x/y/.wh.z", "")});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(opaque(dest_));
+  struct stat st{};
+  ASSERT_EQ(::lstat((dest_ / "x/y/z").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_EQ(st.st_rdev, makedev(0, 0));
+  ASSERT_TRUE(sys::remove_tree(dest_).ok());
+  fs::create_directory(dest_);
+  r = unpack({file("d/.wh.", "")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("d/.wh."), absl::string_view::npos) << r.status();
+}
+
+TEST_F(LayerUnpackerTest, PreservesOwnershipSetuidSetgidTimesAndXattrs) {
+  if (!is_root()) {
+    if (strict()) FAIL() << "needs root (chown, trusted.* xattrs)";
+    GTEST_SKIP() << "needs root (chown, trusted.* xattrs)";
+  }
+  TarEntry sgid_dir = dir("shared", 02775);
+  sgid_dir.uid = 1000;
+  sgid_dir.gid = 2000;
+  sgid_dir.mtime = 222;
+  TarEntry suid = file("shared/tool", "x", 06755);
+  suid.uid = 1000;
+  suid.gid = 2000;
+  suid.xattrs["trusted.berth"] = "t";
+  suid.xattrs["user.berth"] = "u";
+  TarEntry link = symlink_to("shared/link", "tool");
+  link.uid = 65534;
+  link.gid = 65534;
+  link.mtime = 333;
+  link.xattrs["user.never"] = "on a symlink";  // the kernel refuses user.* on symlinks: dropped
+  TarEntry sticky = dir("tmp", 01777);
+  absl::StatusOr<UnpackResult> r = unpack({sgid_dir, suid, link, sticky});
+  ASSERT_TRUE(r.ok()) << r.status();
+  struct stat st{};
+  ASSERT_EQ(::lstat((dest_ / "shared").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 02775u);
+  EXPECT_EQ(st.st_uid, 1000u);
+  EXPECT_EQ(st.st_gid, 2000u);
+  EXPECT_EQ(st.st_mtime, 222);
+  ASSERT_EQ(::lstat((dest_ / "shared/tool").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 06755u);  // chown first, or the bits would be cleared
+  EXPECT_EQ(st.st_uid, 1000u);
+  EXPECT_EQ(st.st_gid, 2000u);
+  ASSERT_EQ(::lstat((dest_ / "shared/link").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_mtime, 333);
+  ASSERT_EQ(::lstat((dest_ / "tmp").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+  char v[8] = {};
+  EXPECT_EQ(::getxattr((dest_ / "shared/tool").c_str(), "trusted.berth", v, sizeof v), 1);
+  EXPECT_EQ(v[0], 't');
+  EXPECT_EQ(::getxattr((dest_ / "shared/tool").c_str(), "user.berth", v, sizeof v), 1);
+  EXPECT_EQ(v[0], 'u');
+}
+
+TEST_F(LayerUnpackerTest, AbsoluteHardlinkTargetsStayInsideTheLayer) {
+  // "/etc/passwd" is the layer's etc/passwd, never the host's.
+  struct stat host{};
+  ASSERT_EQ(::stat("/etc/passwd", &host), 0);
+  absl::StatusOr<UnpackResult> r =
+      unpack({dir("etc"), file("etc/passwd", "root:x:0:0::/:/bin/sh\n"), hardlink_to("h", "/etc/passwd")});
+  ASSERT_TRUE(r.ok()) << r.status();
+  struct stat a{}, b{}, after{};
+  ASSERT_EQ(::stat((dest_ / "h").c_str(), &a), 0);
+  ASSERT_EQ(::stat((dest_ / "etc/passwd").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  ASSERT_EQ(::stat("/etc/passwd", &after), 0);
+  EXPECT_EQ(after.st_nlink, host.st_nlink);
+  // A hardlink through "../.." is refused outright, naming the entry.
+  r = unpack({hardlink_to("h2", "../../etc/passwd")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("h2"), absl::string_view::npos) << r.status();
+  expect_nothing_outside();
+}
+
+TEST_F(LayerUnpackerTest, SkippedDevicesTakeTheirHardlinksAlong) {
+  TarEntry null{.path = "dev/null", .type = AE_IFCHR, .perm = 0666, .rdev_major = 1, .rdev_minor = 3};
+  write_bytes(base_ / "blob", make_tar({dir("dev"), null, hardlink_to("dev/null2", "dev/null"), file("dev/f", "x")}));
+  absl::StatusOr<UnpackResult> r = unpack_layer(base_ / "blob", dest_, UnpackOptions{});  // as if not root
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dest_ / "dev/null")));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dest_ / "dev/null2")));
+  EXPECT_EQ(read_bytes(dest_ / "dev/f"), "x");
+}
+
 TEST_F(LayerUnpackerTest, DeviceNodesOnlyAsRoot) {
   TarEntry null{.path = "dev/null", .type = AE_IFCHR, .perm = 0666, .rdev_major = 1, .rdev_minor = 3};
   absl::StatusOr<UnpackResult> r = unpack({dir("dev"), null});

@@ -659,7 +659,7 @@ TEST(AdminContract, ImportImage) {
   const pb::ServiceDescriptor* svc =
       pb::DescriptorPool::generated_pool()->FindServiceByName("berth.admin.v1.Admin");
   ASSERT_NE(svc, nullptr);
-  ASSERT_EQ(svc->method_count(), 1);
+  ASSERT_EQ(svc->method_count(), 2);
   const pb::MethodDescriptor* m = svc->method(0);
   EXPECT_EQ(m->name(), "ImportImage");
   EXPECT_EQ(m->input_type()->full_name(), "berth.admin.v1.ImportImageRequest");
@@ -691,6 +691,32 @@ TEST(AdminContract, ImportImage) {
   EXPECT_FALSE(img->FindFieldByName("id")->is_repeated());
   EXPECT_TRUE(img->FindFieldByName("repo_tags")->is_repeated());
   EXPECT_TRUE(img->FindFieldByName("repo_digests")->is_repeated());
+}
+
+TEST(AdminContract, PullImageStreamsProgress) {
+  const pb::ServiceDescriptor* svc =
+      pb::DescriptorPool::generated_pool()->FindServiceByName("berth.admin.v1.Admin");
+  ASSERT_NE(svc, nullptr);
+  const pb::MethodDescriptor* m = svc->FindMethodByName("PullImage");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->input_type()->full_name(), "berth.admin.v1.PullImageRequest");
+  EXPECT_EQ(m->output_type()->full_name(), "berth.admin.v1.PullImageProgress");
+  EXPECT_FALSE(m->client_streaming());
+  EXPECT_TRUE(m->server_streaming());
+  const pb::Descriptor* req = berth::admin::v1::PullImageRequest::descriptor();
+  int n = 1;
+  for (const char* name : {"image", "username", "password", "auth", "identity_token", "registry_token"}) {
+    const FD* f = req->FindFieldByName(name);
+    ASSERT_NE(f, nullptr) << name;
+    EXPECT_EQ(f->number(), n++) << name;
+    EXPECT_EQ(f->type(), FD::TYPE_STRING) << name;
+  }
+  const pb::Descriptor* p = berth::admin::v1::PullImageProgress::descriptor();
+  EXPECT_EQ(p->FindFieldByName("digest")->number(), 1);
+  EXPECT_EQ(p->FindFieldByName("phase")->number(), 2);
+  EXPECT_EQ(p->FindFieldByName("done")->type(), FD::TYPE_INT64);
+  EXPECT_EQ(p->FindFieldByName("total")->number(), 4);
+  EXPECT_EQ(p->FindFieldByName("image_ref")->number(), 5);
 }
 
 }  // namespace
