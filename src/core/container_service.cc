@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "core/image_users.h"
+#include "core/seccomp_profile.h"
 #include "core/label_selector.h"
 #include "core/pod_layout.h"
 #include "core/stop_signal.h"
@@ -50,6 +51,16 @@ int64_t node_nofile_limit() {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_max == RLIM_INFINITY) return 1048576;
   return static_cast<int64_t>(rl.rlim_max);
+}
+
+// Whether the kernel runs these LSMs: a profile asked for on a node without them is refused.
+bool node_has_apparmor() {
+  std::error_code ec;
+  return fs::exists("/sys/kernel/security/apparmor", ec);
+}
+bool node_has_selinux() {
+  std::error_code ec;
+  return fs::exists("/sys/fs/selinux/enforce", ec);
 }
 
 std::optional<std::vector<std::string>> node_capabilities() {
@@ -106,6 +117,15 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   if (rt == state_.settings.runtimes.end())
     return absl::FailedPreconditionError(fmt::format("pod {}: runtime handler \"{}\" is not configured", pod.id.str(), pod.runtime_handler));
 
+  // A Localhost seccomp profile is a file on the node, read before anything is created;
+  // privileged containers run without one.
+  std::optional<nlohmann::json> seccomp_profile;
+  if (!req.container.privileged && req.container.seccomp.kind == spec::ProfileKind::Localhost) {
+    absl::StatusOr<nlohmann::json> profile = load_seccomp_profile(req.container.seccomp.localhost_path);
+    if (!profile.ok()) return annotate(profile.status(), "container \"{}\"", name);
+    seccomp_profile = std::move(*profile);
+  }
+
   const std::string key = container_name_key(pod.id, name, req.attempt);
   const ContainerId id{random_hex_id()};
   ASSIGN_OR_RETURN(NameRegistry::Reservation held, state_.container_names.reserve(key, id.str(), op.deadline));
@@ -146,6 +166,9 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   in.max_nofile_limit = node_nofile_limit();
   in.node_capabilities = node_capabilities();
   in.pod = pod_input(pod, id);
+  in.has_apparmor = node_has_apparmor();
+  in.has_selinux = node_has_selinux();
+  in.localhost_seccomp_profile = std::move(seccomp_profile);
   absl::StatusOr<nlohmann::json> oci_spec = spec::generate_spec(in);
   if (!oci_spec.ok()) return oci_spec.status();
   RETURN_IF_ERROR(sys::atomic_write_file(bundle / "config.json", oci_spec->dump(2), 0600));

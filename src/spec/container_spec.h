@@ -35,6 +35,37 @@ struct ResourcesInput {
   std::optional<int64_t> oom_score_adj;
 };
 
+// CRI LinuxContainerSecurityContext.capabilities. Names with or without "CAP_", any case;
+// "ALL" in add or drop. capabilities.cc has the rule that combines them with the defaults.
+struct CapabilitiesInput {
+  std::vector<std::string> add;
+  std::vector<std::string> drop;
+  std::vector<std::string> add_ambient;  // also made inheritable (the kernel's rule for ambient)
+};
+
+// CRI SecurityProfile.ProfileType, for seccomp and AppArmor.
+enum class ProfileKind { RuntimeDefault, Unconfined, Localhost };
+
+struct SeccompChoice {
+  // Unconfined is what CRI means when the config sets neither seccomp nor seccomp_profile_path.
+  ProfileKind kind = ProfileKind::Unconfined;
+  std::string localhost_path;  // Localhost: the profile file; core reads it into SpecInput
+};
+
+struct AppArmorChoice {
+  ProfileKind kind = ProfileKind::RuntimeDefault;
+  std::string localhost_name;  // Localhost: the name of a profile loaded on the node
+};
+
+// CRI SELinuxOption; all empty: no label requested.
+struct SELinuxLabel {
+  std::string user;
+  std::string role;
+  std::string type;
+  std::string level;
+  bool empty() const { return user.empty() && role.empty() && type.empty() && level.empty(); }
+};
+
 // What the container asks for (from CRI ContainerConfig, already validated by cri/).
 struct ContainerInput {
   std::string id;
@@ -54,6 +85,15 @@ struct ContainerInput {
   std::vector<int64_t> supplemental_groups;
   bool privileged = false;
   bool readonly_rootfs = false;
+  CapabilitiesInput capabilities;
+  bool no_new_privs = false;
+  // nullopt: the default masked / read-only /proc and /sys paths; set: exactly these (an
+  // empty list masks nothing, as kubelet asks for procMount: Unmasked). Privileged: none.
+  std::optional<std::vector<std::string>> masked_paths;
+  std::optional<std::vector<std::string>> readonly_paths;
+  SeccompChoice seccomp;                   // privileged containers get no seccomp at all
+  std::optional<AppArmorChoice> apparmor;  // nullopt: not asked for
+  SELinuxLabel selinux;
 };
 
 // The pod's side: its pinned namespaces, files and cgroup.
@@ -99,11 +139,20 @@ struct SpecInput {
   // runc cannot grant more, so a privileged container gets exactly these and the default set
   // is cut down to them. nullopt: every capability Linux defines.
   std::optional<std::vector<std::string>> node_capabilities;
+  // container.seccomp is Localhost: the profile read from container.seccomp.localhost_path
+  // (core/seccomp_profile.h loads and checks it). Missing then: InvalidArgument.
+  std::optional<nlohmann::json> localhost_seccomp_profile;
+  // Whether this node enforces AppArmor (/sys/kernel/security/apparmor) or SELinux
+  // (/sys/fs/selinux): without them an explicit profile or label request is refused.
+  bool has_apparmor = false;
+  bool has_selinux = false;
 };
 
 // The OCI runtime spec (runtime-spec 1.0.2 config.json) for the container, or
 // InvalidArgument naming the field that cannot be honoured (e.g. an empty command with an
-// image that has neither ENTRYPOINT nor CMD; a run_as_username not in /etc/passwd).
+// image that has neither ENTRYPOINT nor CMD; a run_as_username not in /etc/passwd; an
+// unknown capability), or FailedPrecondition for what this node cannot give (a capability
+// berthd does not hold, an AppArmor profile or SELinux label without AppArmor or SELinux).
 absl::StatusOr<nlohmann::json> generate_spec(const SpecInput& in);
 
 // The OCI LinuxResources object for the container's resources: in the spec, and for

@@ -16,4 +16,13 @@ template <typename... Args>
       fmt::format("container \"{}\": {}", container_name, fmt::format(f, std::forward<Args>(args)...)));
 }
 
+// A valid request this node cannot honour (a capability berthd does not hold, an AppArmor
+// profile on a node without AppArmor).
+template <typename... Args>
+[[nodiscard]] absl::Status unsupported_on_node(std::string_view container_name, fmt::format_string<Args...> f,
+                                               Args&&... args) {
+  return absl::FailedPreconditionError(
+      fmt::format("container \"{}\": {}", container_name, fmt::format(f, std::forward<Args>(args)...)));
+}
+
 }  // namespace berth::spec

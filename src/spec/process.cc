@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "spec/apparmor_selinux.h"
 #include "spec/defaults.h"
 #include "spec/env.h"
 #include "spec/errors.h"
@@ -27,21 +28,6 @@ absl::StatusOr<std::string> working_dir(const ContainerInput& c, const oci::Imag
   return cwd;
 }
 
-// Bounding, effective and permitted; inheritable and ambient stay empty so that an exec'd
-// non-root program does not keep them. Never more than the node holds: runc would fail the
-// start with EPERM ("unable to apply caps").
-json capabilities(bool privileged, const std::optional<std::vector<std::string>>& node) {
-  auto node_has = [&](std::string_view c) { return !node || std::find(node->begin(), node->end(), c) != node->end(); };
-  json caps = json::array();
-  if (privileged && node) {
-    for (const std::string& c : *node) caps.push_back(c);
-  } else {
-    for (std::string_view c : privileged ? all_capabilities() : default_capabilities())
-      if (node_has(c)) caps.push_back(c);
-  }
-  return {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
-}
-
 absl::StatusOr<int64_t> oom_score_adj(const ContainerInput& c, int64_t adj, int64_t node_min) {
   if (adj < -1000 || adj > 1000) return invalid_input(c.name, "oom_score_adj {} is outside [-1000, 1000]", adj);
   return std::max(adj, node_min);
@@ -49,12 +35,13 @@ absl::StatusOr<int64_t> oom_score_adj(const ContainerInput& c, int64_t adj, int6
 
 }  // namespace
 
-absl::StatusOr<json> build_process(const SpecInput& in) {
+absl::StatusOr<json> build_process(const SpecInput& in, const CapabilitySets& caps) {
   const ContainerInput& c = in.container;
   ASSIGN_OR_RETURN(std::vector<std::string> args, process_args(c, in.image));
   ASSIGN_OR_RETURN(std::vector<std::string> env, process_env(c, in.image.env, in.pod.hostname));
   ASSIGN_OR_RETURN(std::string cwd, working_dir(c, in.image));
   ASSIGN_OR_RETURN(ResolvedUser user, resolve_user(c, in.image, in.users));
+  ASSIGN_OR_RETURN(LsmLabels labels, lsm_labels(in));
 
   json user_json{{"uid", user.uid}, {"gid", user.gid}};
   if (!user.additional_gids.empty()) user_json["additionalGids"] = user.additional_gids;
@@ -63,8 +50,10 @@ absl::StatusOr<json> build_process(const SpecInput& in) {
                {"args", std::move(args)},
                {"env", std::move(env)},
                {"cwd", std::move(cwd)},
-               {"capabilities", capabilities(c.privileged, in.node_capabilities)},
-               {"noNewPrivileges", false}};
+               {"capabilities", capabilities_json(caps)},
+               {"noNewPrivileges", c.no_new_privs}};
+  if (labels.apparmor_profile) process["apparmorProfile"] = *labels.apparmor_profile;
+  if (labels.selinux_label) process["selinuxLabel"] = *labels.selinux_label;
   if (in.max_nofile_limit > 0) {
     const int64_t nofile = std::min(kDefaultNofileLimit, in.max_nofile_limit);
     process["rlimits"] = json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", nofile}, {"soft", nofile}}});

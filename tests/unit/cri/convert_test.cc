@@ -70,6 +70,130 @@ TEST(Convert, ContainerRequestValidatesNameImageAndMounts) {
   EXPECT_EQ(ok->mounts.at(0).propagation, static_cast<int>(v1::PROPAGATION_HOST_TO_CONTAINER));
 }
 
+v1::CreateContainerRequest container_request() {
+  v1::CreateContainerRequest r;
+  r.set_pod_sandbox_id("p1");
+  r.mutable_config()->mutable_metadata()->set_name("app");
+  r.mutable_config()->mutable_image()->set_image("busybox");
+  return r;
+}
+
+v1::LinuxContainerSecurityContext* security_context(v1::CreateContainerRequest& r) {
+  return r.mutable_config()->mutable_linux()->mutable_security_context();
+}
+
+// The deprecated fields, as older kubelets and crictl still send them.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void set_legacy_seccomp(v1::LinuxContainerSecurityContext* sc, const std::string& v) { sc->set_seccomp_profile_path(v); }
+void set_legacy_apparmor(v1::LinuxContainerSecurityContext* sc, const std::string& v) { sc->set_apparmor_profile(v); }
+#pragma GCC diagnostic pop
+
+TEST(Convert, WithoutASecurityContextTheSpecDefaultsApply) {
+  auto ok = to_container_request(container_request());
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_FALSE(ok->container.masked_paths.has_value());
+  EXPECT_FALSE(ok->container.readonly_paths.has_value());
+  EXPECT_EQ(ok->container.seccomp.kind, spec::ProfileKind::Unconfined);
+  EXPECT_FALSE(ok->container.apparmor.has_value());
+  EXPECT_FALSE(ok->container.no_new_privs);
+}
+
+TEST(Convert, SecurityContextFields) {
+  v1::CreateContainerRequest r = container_request();
+  auto* sc = security_context(r);
+  sc->set_no_new_privs(true);
+  sc->set_readonly_rootfs(true);
+  sc->mutable_capabilities()->add_add_capabilities("NET_ADMIN");
+  sc->mutable_capabilities()->add_drop_capabilities("ALL");
+  sc->mutable_capabilities()->add_add_ambient_capabilities("NET_ADMIN");
+  sc->add_masked_paths("/proc/kcore");
+  sc->mutable_selinux_options()->set_type("spc_t");
+  auto ok = to_container_request(r);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  const spec::ContainerInput& in = ok->container;
+  EXPECT_TRUE(in.no_new_privs);
+  EXPECT_TRUE(in.readonly_rootfs);
+  EXPECT_EQ(in.capabilities.add, std::vector<std::string>{"NET_ADMIN"});
+  EXPECT_EQ(in.capabilities.drop, std::vector<std::string>{"ALL"});
+  EXPECT_EQ(in.capabilities.add_ambient, std::vector<std::string>{"NET_ADMIN"});
+  EXPECT_EQ(in.masked_paths, std::vector<std::string>{"/proc/kcore"});
+  EXPECT_EQ(in.readonly_paths, std::vector<std::string>{}) << "kubelet's procMount: Unmasked sends empty lists";
+  EXPECT_EQ(in.selinux.type, "spc_t");
+  EXPECT_TRUE(in.selinux.user.empty());
+}
+
+TEST(Convert, SeccompProfile) {
+  v1::CreateContainerRequest r = container_request();
+  auto* sc = security_context(r);
+  auto seccomp = [&]() -> absl::StatusOr<spec::SeccompChoice> {
+    auto c = to_container_request(r);
+    if (!c.ok()) return c.status();
+    return c->container.seccomp;
+  };
+  EXPECT_EQ(seccomp()->kind, spec::ProfileKind::Unconfined) << "neither field set: unconfined (api.proto)";
+  sc->mutable_seccomp()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
+  EXPECT_EQ(seccomp()->kind, spec::ProfileKind::RuntimeDefault);
+  sc->mutable_seccomp()->set_profile_type(v1::SecurityProfile::Unconfined);
+  set_legacy_seccomp(sc, "runtime/default");
+  EXPECT_EQ(seccomp()->kind, spec::ProfileKind::Unconfined) << "seccomp wins over the deprecated field";
+  sc->mutable_seccomp()->set_profile_type(v1::SecurityProfile::Localhost);
+  sc->mutable_seccomp()->set_localhost_ref("/var/lib/kubelet/seccomp/audit.json");
+  EXPECT_EQ(seccomp()->kind, spec::ProfileKind::Localhost);
+  EXPECT_EQ(seccomp()->localhost_path, "/var/lib/kubelet/seccomp/audit.json");
+  sc->mutable_seccomp()->set_localhost_ref("audit.json");
+  EXPECT_EQ(seccomp().status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(seccomp().status().message(), "container \"app\": seccomp.localhost_ref \"audit.json\" must be an absolute path");
+
+  sc->clear_seccomp();
+  const std::pair<const char*, spec::ProfileKind> legacy[] = {
+      {"", spec::ProfileKind::Unconfined},
+      {"unconfined", spec::ProfileKind::Unconfined},
+      {"runtime/default", spec::ProfileKind::RuntimeDefault},
+      {"docker/default", spec::ProfileKind::RuntimeDefault},
+      {"localhost//etc/seccomp/x.json", spec::ProfileKind::Localhost}};
+  for (const auto& [path, kind] : legacy) {
+    set_legacy_seccomp(sc, path);
+    ASSERT_TRUE(seccomp().ok()) << path << ": " << seccomp().status();
+    EXPECT_EQ(seccomp()->kind, kind) << path;
+  }
+  EXPECT_EQ(seccomp()->localhost_path, "/etc/seccomp/x.json");
+  for (const char* bad : {"localhost/x.json", "localhost/", "default", "RUNTIME/DEFAULT"}) {
+    set_legacy_seccomp(sc, bad);
+    absl::Status s = seccomp().status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find(std::string("seccomp_profile_path \"") + bad + "\""), std::string_view::npos) << s;
+  }
+}
+
+TEST(Convert, AppArmorProfile) {
+  v1::CreateContainerRequest r = container_request();
+  auto* sc = security_context(r);
+  auto apparmor = [&]() -> absl::StatusOr<std::optional<spec::AppArmorChoice>> {
+    auto c = to_container_request(r);
+    if (!c.ok()) return c.status();
+    return c->container.apparmor;
+  };
+  EXPECT_FALSE(apparmor()->has_value());
+  set_legacy_apparmor(sc, "runtime/default");
+  EXPECT_EQ((*apparmor())->kind, spec::ProfileKind::RuntimeDefault);
+  set_legacy_apparmor(sc, "unconfined");
+  EXPECT_EQ((*apparmor())->kind, spec::ProfileKind::Unconfined);
+  set_legacy_apparmor(sc, "localhost/k8s-nginx");
+  EXPECT_EQ((*apparmor())->kind, spec::ProfileKind::Localhost);
+  EXPECT_EQ((*apparmor())->localhost_name, "k8s-nginx");
+  set_legacy_apparmor(sc, "nginx");
+  EXPECT_EQ(apparmor().status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(apparmor().status().message().find("apparmor_profile \"nginx\""), std::string_view::npos);
+  sc->mutable_apparmor()->set_profile_type(v1::SecurityProfile::Localhost);
+  sc->mutable_apparmor()->set_localhost_ref("k8s-redis");
+  EXPECT_EQ((*apparmor())->localhost_name, "k8s-redis") << "apparmor wins over the deprecated field";
+  sc->mutable_apparmor()->clear_localhost_ref();
+  EXPECT_EQ(apparmor().status().code(), absl::StatusCode::kInvalidArgument);
+  sc->mutable_apparmor()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
+  EXPECT_EQ((*apparmor())->kind, spec::ProfileKind::RuntimeDefault);
+}
+
 TEST(Convert, ImageUserBecomesUidOrUsername) {
   image::ImageRecord img{.id = oci::Digest::of("x")};
   img.config.user = "1000:1000";

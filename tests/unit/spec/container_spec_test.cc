@@ -12,19 +12,9 @@ namespace {
 
 using nlohmann::json;
 using testing::find_mount;
+using testing::names;
 using testing::pod_container_input;
-
-json spec_of(const SpecInput& in) {
-  absl::StatusOr<json> s = generate_spec(in);
-  EXPECT_TRUE(s.ok()) << s.status();
-  return s.ok() ? *s : json::object();
-}
-
-json names(std::span<const std::string_view> list) {
-  json out = json::array();
-  for (std::string_view s : list) out.push_back(s);
-  return out;
-}
+using testing::spec_of;
 
 TEST(GenerateSpec, TopLevelFields) {
   SpecInput in = pod_container_input();

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "base/ids.h"
 #include "spec/container_spec.h"
@@ -56,7 +57,7 @@ class RuncAcceptsSpec : public ::testing::Test {
     const fs::path rootfs = dir_ / "rootfs";
     for (const char* d : {"bin", "proc", "sys", "dev", "etc", "tmp", "data"}) ASSERT_TRUE(sys::make_dirs(rootfs / d).ok());
     fs::copy_file("/bin/busybox", rootfs / "bin/busybox");
-    for (const char* applet : {"sh", "echo", "cat", "id", "touch", "grep"})
+    for (const char* applet : {"sh", "echo", "cat", "id", "touch", "grep", "unshare", "hostname", "true"})
       fs::create_symlink("busybox", rootfs / "bin" / applet);
     for (const char* f : {"resolv.conf", "hosts", "hostname"}) std::ofstream(dir_ / f) << "# pod " << f << "\n";
   }
@@ -88,10 +89,12 @@ class RuncAcceptsSpec : public ::testing::Test {
     return 0;
   }
 
-  // Writes the generated config.json and runs it to completion; fails unless it exits 0.
-  void run(const SpecInput& in, sys::RunResult& out) {
+  // Writes the generated config.json (changed by `tweak` first, when given) and runs it to
+  // completion; fails unless it exits 0.
+  void run(const SpecInput& in, sys::RunResult& out, const std::function<void(nlohmann::json&)>& tweak = nullptr) {
     absl::StatusOr<nlohmann::json> spec = generate_spec(in);
     ASSERT_TRUE(spec.ok()) << spec.status();
+    if (tweak) tweak(*spec);
     ASSERT_TRUE(sys::atomic_write_file(dir_ / "config.json", spec->dump(2)).ok());
     started_ = true;
     absl::StatusOr<sys::RunResult> r = sys::run(
@@ -141,6 +144,82 @@ TEST_F(RuncAcceptsSpec, RunsAPrivilegedSpec) {
   std::snprintf(expected, sizeof expected, "CapEff:\t%016llx\n",
                 static_cast<unsigned long long>(own_capability_bounding_set()));
   EXPECT_EQ(r.out.substr(3), expected) << "the node's whole capability set";
+}
+
+// The container gets a UTS namespace of its own (input() has none), so that `hostname`
+// cannot rename this machine.
+void add_private_uts(nlohmann::json& spec) {
+  spec["linux"]["namespaces"].push_back({{"type", "uts"}});
+}
+
+// Prints whether unshare(CLONE_NEWUSER), which needs no capability, and sethostname, which
+// needs CAP_SYS_ADMIN, are allowed.
+const std::vector<std::string> kProbeNamespaceSyscalls = {
+    "sh", "-c",
+    "grep '^Seccomp:' /proc/self/status; "
+    "unshare -U true 2>&1 && echo unshare-allowed || echo unshare-denied; "
+    "hostname spec-x 2>&1 && echo hostname-allowed || echo hostname-denied"};
+
+bool has_line(const std::string& out, const std::string& line) { return out.find(line + "\n") != std::string::npos; }
+
+// The built-in default profile: runc loads it, the container runs, and it stops unshare,
+// which the capabilities alone would let through.
+TEST_F(RuncAcceptsSpec, DefaultSeccompProfileBlocksUnshareWithEperm) {
+  ASSERT_NO_FATAL_FAILURE(make_bundle());
+  SpecInput in = input(kProbeNamespaceSyscalls);
+  in.container.seccomp.kind = ProfileKind::RuntimeDefault;
+  sys::RunResult r;
+  ASSERT_NO_FATAL_FAILURE(run(in, r, add_private_uts));
+  EXPECT_TRUE(has_line(r.out, "Seccomp:\t2")) << r.out;
+  EXPECT_TRUE(has_line(r.out, "unshare-denied")) << r.out;
+  EXPECT_NE(r.out.find("Operation not permitted"), std::string::npos) << "EPERM, the profile's default: " << r.out;
+  EXPECT_TRUE(has_line(r.out, "hostname-denied")) << r.out;
+}
+
+TEST_F(RuncAcceptsSpec, DefaultSeccompProfileAllowsNamespaceSyscallsWithCapSysAdmin) {
+  ASSERT_NO_FATAL_FAILURE(make_bundle());
+  SpecInput in = input(kProbeNamespaceSyscalls);
+  in.container.seccomp.kind = ProfileKind::RuntimeDefault;
+  in.container.capabilities.add = {"SYS_ADMIN"};
+  sys::RunResult r;
+  ASSERT_NO_FATAL_FAILURE(run(in, r, add_private_uts));
+  EXPECT_TRUE(has_line(r.out, "Seccomp:\t2")) << r.out;
+  EXPECT_TRUE(has_line(r.out, "unshare-allowed")) << r.out;
+  EXPECT_TRUE(has_line(r.out, "hostname-allowed")) << r.out;
+}
+
+// Unconfined: no filter, and unshare works with the default capabilities: what the default
+// profile denied above was seccomp's doing.
+TEST_F(RuncAcceptsSpec, UnconfinedHasNoSeccompFilter) {
+  ASSERT_NO_FATAL_FAILURE(make_bundle());
+  SpecInput in = input(kProbeNamespaceSyscalls);
+  sys::RunResult r;
+  ASSERT_NO_FATAL_FAILURE(run(in, r, add_private_uts));
+  EXPECT_TRUE(has_line(r.out, "Seccomp:\t0")) << r.out;
+  EXPECT_TRUE(has_line(r.out, "unshare-allowed")) << r.out;
+  EXPECT_TRUE(has_line(r.out, "hostname-denied")) << "the kernel's own CAP_SYS_ADMIN check: " << r.out;
+}
+
+// Dropped capabilities, ambient ones, no_new_privs and explicit masked paths: runc applies
+// them as asked.
+TEST_F(RuncAcceptsSpec, CapabilityListsNoNewPrivsAndMaskedPaths) {
+  ASSERT_NO_FATAL_FAILURE(make_bundle());
+  SpecInput in = input({"sh", "-c", "grep -E '^(CapEff|CapInh|CapAmb|NoNewPrivs):' /proc/self/status; "
+                                    "cat /proc/timer_list | grep -c . ; echo done"});
+  in.container.capabilities = {.add = {"NET_BIND_SERVICE", "kill"}, .drop = {"ALL"},
+                               .add_ambient = {"net_bind_service"}};
+  in.container.no_new_privs = true;
+  in.container.masked_paths = std::vector<std::string>{"/proc/timer_list"};
+  sys::RunResult r;
+  ASSERT_NO_FATAL_FAILURE(run(in, r));
+  // CAP_KILL is bit 5, CAP_NET_BIND_SERVICE bit 10.
+  EXPECT_EQ(r.out,
+            "CapInh:\t0000000000000400\n"
+            "CapEff:\t0000000000000420\n"
+            "CapAmb:\t0000000000000400\n"
+            "NoNewPrivs:\t1\n"
+            "0\n"
+            "done\n");
 }
 
 }  // namespace

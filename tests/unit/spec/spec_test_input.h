@@ -1,7 +1,11 @@
 #pragma once
 // A pod with every namespace pinned and one container running `sh -c "echo ok"`: each test
 // changes only the fields its rule reads.
+#include <span>
 #include <string>
+#include <string_view>
+
+#include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +34,19 @@ inline const nlohmann::json* find_mount(const nlohmann::json& mounts, const std:
   for (const nlohmann::json& m : mounts)
     if (m["destination"] == dest) return &m;
   return nullptr;
+}
+
+// The generated spec; a test failure (and an empty object) when generation fails.
+inline nlohmann::json spec_of(const SpecInput& in) {
+  absl::StatusOr<nlohmann::json> s = generate_spec(in);
+  EXPECT_TRUE(s.ok()) << s.status();
+  return s.ok() ? *s : nlohmann::json::object();
+}
+
+inline nlohmann::json names(std::span<const std::string_view> list) {
+  nlohmann::json out = nlohmann::json::array();
+  for (std::string_view s : list) out.push_back(s);
+  return out;
 }
 
 }  // namespace berth::spec::testing
