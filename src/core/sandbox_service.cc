@@ -14,6 +14,7 @@
 #include "network/pod_files.h"
 #include "network/pod_namespaces.h"
 #include "runtime/monitor_client.h"
+#include "spec/sysctls.h"
 #include "sys/fs.h"
 #include "sys/mounts.h"
 
@@ -39,6 +40,8 @@ absl::Status validate(const PodSpec& spec, const Settings& settings) {
     return absl::InvalidArgumentError(
         fmt::format("PodSandboxConfig.log_directory \"{}\" must be an absolute path", spec.log_directory));
   if (!spec.cgroup_parent.empty()) RETURN_IF_ERROR(cgroup::validate_cgroup_parent(spec.cgroup_parent, "cgroupfs"));
+  // Host network also means the host's UTS namespace (see run()).
+  RETURN_IF_ERROR(spec::check_pod_sysctls(spec.sysctls, !spec.host_network, !spec.host_ipc, !spec.host_network));
   const std::string handler = spec.runtime_handler.empty() ? settings.default_runtime : spec.runtime_handler;
   if (!settings.runtimes.contains(handler))
     return absl::NotFoundError(fmt::format("runtime handler \"{}\" is not configured (configured: {})", handler,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "spec/errors.h"
 
 namespace berth::spec {
@@ -33,26 +35,41 @@ std::string dot_form(const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+// Why `name` cannot be set in a pod with these namespaces of its own, or "" when it can.
+std::string sysctl_problem(const std::string& name, bool own_net, bool own_ipc, bool own_uts) {
+  switch (namespace_of(name)) {
+    case SysctlNamespace::Net: return own_net ? "" : "needs the pod's own network namespace";
+    case SysctlNamespace::Ipc: return own_ipc ? "" : "needs the pod's own IPC namespace";
+    case SysctlNamespace::Uts: return own_uts ? "" : "needs the pod's own UTS namespace";
+    case SysctlNamespace::None: return "is not namespaced: it would change the whole node";
+  }
+  return "is not known";
+}
+
+}  // namespace
+
 absl::StatusOr<std::map<std::string, std::string>> pod_sysctls(const ContainerInput& c, const PodInput& pod) {
   std::map<std::string, std::string> out;
   for (const auto& [raw, value] : pod.sysctls) {
     const std::string name = dot_form(raw);
-    switch (namespace_of(name)) {
-      case SysctlNamespace::Net:
-        if (!pod.net_ns) return invalid_input(c.name, "sysctl \"{}\" needs the pod's own network namespace", raw);
-        break;
-      case SysctlNamespace::Ipc:
-        if (!pod.ipc_ns) return invalid_input(c.name, "sysctl \"{}\" needs the pod's own IPC namespace", raw);
-        break;
-      case SysctlNamespace::Uts:
-        if (!pod.uts_ns) return invalid_input(c.name, "sysctl \"{}\" needs the pod's own UTS namespace", raw);
-        break;
-      case SysctlNamespace::None:
-        return invalid_input(c.name, "sysctl \"{}\" is not namespaced: it would change the whole node", raw);
-    }
+    const std::string problem = sysctl_problem(name, pod.net_ns.has_value(), pod.ipc_ns.has_value(), pod.uts_ns.has_value());
+    if (!problem.empty()) return invalid_input(c.name, "sysctl \"{}\" {}", raw, problem);
     out[name] = value;
   }
   return out;
+}
+
+absl::Status check_pod_sysctls(const std::map<std::string, std::string>& sysctls, bool own_net, bool own_ipc,
+                               bool own_uts) {
+  for (const auto& [raw, value] : sysctls) {
+    const std::string problem = sysctl_problem(dot_form(raw), own_net, own_ipc, own_uts);
+    if (!problem.empty())
+      return absl::InvalidArgumentError(
+          fmt::format("PodSandboxConfig.linux.sysctls: sysctl \"{}\" {}", raw, problem));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace berth::spec

@@ -15,4 +15,9 @@ namespace berth::spec {
 // names a sysctl that is not namespaced or whose namespace the pod shares with the host.
 absl::StatusOr<std::map<std::string, std::string>> pod_sysctls(const ContainerInput& c, const PodInput& pod);
 
+// The same rule for RunPodSandbox, before anything of the pod exists: InvalidArgument naming
+// the field (PodSandboxConfig.linux.sysctls) and the sysctl.
+absl::Status check_pod_sysctls(const std::map<std::string, std::string>& sysctls, bool own_net, bool own_ipc,
+                               bool own_uts);
+
 }  // namespace berth::spec

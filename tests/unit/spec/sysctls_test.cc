@@ -51,5 +51,17 @@ TEST(PodSysctls, NodeWideSysctlIsInvalidArgument) {
   EXPECT_NE(s.message().find("\"vm.overcommit_memory\" is not namespaced"), std::string_view::npos) << s;
 }
 
+TEST(CheckPodSysctls, RefusesBeforeThePodExistsNamingTheSysctl) {
+  EXPECT_TRUE(check_pod_sysctls({{"net.ipv4.ip_forward", "1"}, {"kernel.shmmax", "1"}}, true, true, true).ok());
+  absl::Status s = check_pod_sysctls({{"kernel.panic", "1"}}, true, true, true);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("PodSandboxConfig.linux.sysctls"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("kernel.panic"), std::string::npos) << s;
+  s = check_pod_sysctls({{"net/ipv4/ip_forward", "1"}}, /*own_net=*/false, true, true);
+  EXPECT_NE(s.message().find("network namespace"), std::string::npos) << s;
+  s = check_pod_sysctls({{"kernel.sem", "1 2 3 4"}}, true, /*own_ipc=*/false, true);
+  EXPECT_NE(s.message().find("IPC namespace"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace berth::spec
