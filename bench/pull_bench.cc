@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -32,12 +31,7 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 void write_random_layer(const fs::path& dir, int mb, uint32_t seed) {
   fs::create_directories(dir / "data");
   std::ofstream out(dir / "data" / fmt::format("blob-{}", seed), std::ios::binary);
-  std::mt19937_64 rng(seed);
-  std::vector<uint64_t> buf(1 << 17);  // 1 MiB
-  for (int i = 0; i < mb; ++i) {
-    for (auto& w : buf) w = rng();
-    out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(buf.size() * sizeof(uint64_t)));
-  }
+  out << test_support::random_bytes(static_cast<size_t>(mb) << 20, seed);
 }
 
 int run(int layers, int layer_mb) {

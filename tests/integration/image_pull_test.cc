@@ -18,7 +18,6 @@
 #include <latch>
 #include <map>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -143,13 +142,7 @@ class ImagePullTest : public ::testing::Test {
     absl::Status s = test_support::make_test_image(d / "layered.tar", {lower, upper});
     ASSERT_TRUE(s.ok()) << s;
 
-    std::mt19937_64 rng(7);
-    std::string bytes(3 << 20, '\0');
-    for (size_t i = 0; i + 8 <= bytes.size(); i += 8) {
-      const uint64_t v = rng();
-      std::memcpy(bytes.data() + i, &v, 8);
-    }
-    tt::write_bytes(d / "big/random.bin", bytes);
+    tt::write_bytes(d / "big/random.bin", test_support::random_bytes(3 << 20, 7));
     s = test_support::make_test_image(d / "big.tar", {d / "big"});
     ASSERT_TRUE(s.ok()) << s;
 

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <thread>
 
@@ -55,13 +54,7 @@ class RegistryClientTest : public ::testing::Test {
     ASSERT_TRUE(test_support::make_test_image(images_->path() / "busybox.tar").ok());
     const fs::path big = images_->path() / "big";
     fs::create_directories(big);
-    std::mt19937_64 rng(42);
-    std::string bytes(3 << 20, '\0');
-    for (size_t i = 0; i + 8 <= bytes.size(); i += 8) {
-      const uint64_t v = rng();
-      std::memcpy(bytes.data() + i, &v, 8);
-    }
-    write_file(big / "random.bin", bytes);
+    write_file(big / "random.bin", test_support::random_bytes(3 << 20, 42));
     absl::Status s = test_support::make_test_image(images_->path() / "big.tar", {big});
     ASSERT_TRUE(s.ok()) << s;
   }

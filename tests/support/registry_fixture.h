@@ -39,6 +39,9 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// `n` pseudo-random bytes from `seed`: layer content gzip cannot shrink, the same every run.
+std::string random_bytes(size_t n, uint64_t seed);
+
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 uint16_t free_port();
 // The berth source tree: $BERTH_SOURCE_DIR, else the one this was built from.
