@@ -206,4 +206,114 @@ fs::path CgroupfsManager::memory_dir(const std::string& relative) const {
   return base / strip_root(relative);
 }
 
+int64_t cpu_shares_to_weight(int64_t shares) {
+  if (shares <= 0) return 0;
+  shares = std::clamp<int64_t>(shares, 2, 262144);
+  return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+namespace {
+
+// Writes the files of one group in order; `dir_of(file)` says where a controller's file lives.
+class LimitWriter {
+ public:
+  LimitWriter(const CgroupLayout& layout, const std::string& relative) : layout_(layout), rel_(strip_root(relative)) {}
+
+  // The group's directory in the hierarchy that has `file` (v2: the one tree), or
+  // FailedPrecondition naming the controller.
+  absl::StatusOr<fs::path> dir_of(std::string_view file) const {
+    if (layout_.mode == CgroupMode::V2) return layout_.root / rel_;
+    std::error_code ec;
+    for (const CgroupHierarchy& h : layout_.hierarchies)
+      if (!h.unified && fs::exists(h.dir / rel_ / file, ec)) return h.dir / rel_;
+    const std::string_view controller = file.substr(0, file.find('.'));
+    return absl::FailedPreconditionError(fmt::format(
+        "no v1 hierarchy has {} for the group (is the {} controller mounted?)", file, controller));
+  }
+
+  absl::Status write(std::string_view file, std::string_view value) const {
+    ASSIGN_OR_RETURN(fs::path dir, dir_of(file));
+    return write_cgroup_file(dir / file, value);
+  }
+
+  // Two files that constrain each other (v1 memory <= memsw): the order that the kernel takes.
+  absl::Status write_pair(std::string_view first, std::string_view a, std::string_view second,
+                          std::string_view b) const {
+    absl::Status s = write(first, a);
+    if (s.ok()) return write(second, b);
+    if (!absl::IsInvalidArgument(s)) return s;
+    RETURN_IF_ERROR(write(second, b));
+    return write(first, a);
+  }
+
+ private:
+  const CgroupLayout& layout_;
+  std::string rel_;
+};
+
+absl::Status set_v1(const LimitWriter& w, const GroupLimits& l) {
+  const std::string memory = std::to_string(l.memory), swap = std::to_string(l.memory_swap);
+  if (l.memory > 0 && l.memory_swap != 0) {
+    RETURN_IF_ERROR(w.write_pair("memory.limit_in_bytes", memory, "memory.memsw.limit_in_bytes", swap));
+  } else if (l.memory > 0) {
+    RETURN_IF_ERROR(w.write("memory.limit_in_bytes", memory));
+  } else if (l.memory_swap != 0) {
+    RETURN_IF_ERROR(w.write("memory.memsw.limit_in_bytes", swap));
+  }
+  if (l.cpu_shares > 0) RETURN_IF_ERROR(w.write("cpu.shares", std::to_string(l.cpu_shares)));
+  if (l.cpu_period > 0) RETURN_IF_ERROR(w.write("cpu.cfs_period_us", std::to_string(l.cpu_period)));
+  if (l.cpu_quota != 0) RETURN_IF_ERROR(w.write("cpu.cfs_quota_us", std::to_string(l.cpu_quota)));
+  if (!l.cpuset_cpus.empty()) RETURN_IF_ERROR(w.write("cpuset.cpus", l.cpuset_cpus));
+  if (!l.cpuset_mems.empty()) RETURN_IF_ERROR(w.write("cpuset.mems", l.cpuset_mems));
+  if (l.pids != 0) RETURN_IF_ERROR(w.write("pids.max", l.pids > 0 ? std::to_string(l.pids) : "max"));
+  for (const auto& [size, bytes] : l.hugepages)
+    RETURN_IF_ERROR(w.write(fmt::format("hugetlb.{}.limit_in_bytes", size), std::to_string(bytes)));
+  if (!l.unified.empty())
+    return absl::FailedPreconditionError(
+        fmt::format("unified key \"{}\" needs a cgroup v2 node; this node runs cgroup v1", l.unified.begin()->first));
+  return absl::OkStatus();
+}
+
+absl::Status set_v2(const LimitWriter& w, const GroupLimits& l) {
+  if (l.memory > 0) RETURN_IF_ERROR(w.write("memory.max", std::to_string(l.memory)));
+  if (l.memory_swap == -1) {
+    RETURN_IF_ERROR(w.write("memory.swap.max", "max"));
+  } else if (l.memory_swap > 0) {
+    if (l.memory <= 0 || l.memory_swap < l.memory)
+      return absl::InvalidArgumentError(fmt::format("memory+swap {} needs a memory limit at most that", l.memory_swap));
+    RETURN_IF_ERROR(w.write("memory.swap.max", std::to_string(l.memory_swap - l.memory)));
+  }
+  if (l.cpu_shares > 0) RETURN_IF_ERROR(w.write("cpu.weight", std::to_string(cpu_shares_to_weight(l.cpu_shares))));
+  if (l.cpu_quota != 0 || l.cpu_period > 0) {
+    std::string max = l.cpu_quota > 0 ? std::to_string(l.cpu_quota) : "max";
+    if (l.cpu_period > 0) max += " " + std::to_string(l.cpu_period);
+    RETURN_IF_ERROR(w.write("cpu.max", max));
+  }
+  if (!l.cpuset_cpus.empty()) RETURN_IF_ERROR(w.write("cpuset.cpus", l.cpuset_cpus));
+  if (!l.cpuset_mems.empty()) RETURN_IF_ERROR(w.write("cpuset.mems", l.cpuset_mems));
+  if (l.pids != 0) RETURN_IF_ERROR(w.write("pids.max", l.pids > 0 ? std::to_string(l.pids) : "max"));
+  for (const auto& [size, bytes] : l.hugepages)
+    RETURN_IF_ERROR(w.write(fmt::format("hugetlb.{}.max", size), std::to_string(bytes)));
+  for (const auto& [key, value] : l.unified) {
+    if (key.find('/') != std::string::npos || key.find("..") != std::string::npos)
+      return absl::InvalidArgumentError(fmt::format("unified key \"{}\" is not a file name", key));
+    RETURN_IF_ERROR(w.write(key, value));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CgroupfsManager::set_limits(const std::string& relative, const GroupLimits& limits) const {
+  RETURN_IF_ERROR(validate_cgroup_path(relative));
+  const LimitWriter w(layout_, relative);
+  return annotate(layout_.mode == CgroupMode::V2 ? set_v2(w, limits) : set_v1(w, limits), "cgroup {}", relative);
+}
+
+bool CgroupfsManager::has_swap_accounting(const std::string& relative) const {
+  std::error_code ec;
+  if (layout_.mode == CgroupMode::V2) return fs::exists(layout_.root / strip_root(relative) / "memory.swap.max", ec);
+  return fs::exists(layout_.root / "memory" / "memory.memsw.limit_in_bytes", ec);
+}
+
 }  // namespace berth::cgroup

@@ -4,8 +4,11 @@
 // Containers' groups below it are created by the OCI runtime from linux.cgroupsPath.
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <absl/status/status.h>
@@ -31,6 +34,23 @@ struct CgroupLayout {
 // "cpuacct" symlinks) count once: symlinks are skipped.
 absl::StatusOr<CgroupLayout> discover_cgroup_layout(const std::filesystem::path& root = "/sys/fs/cgroup");
 
+// Limits written straight into a group's files: a pod's group (the containers' groups are the
+// OCI runtime's). Zero means "leave the file alone".
+struct GroupLimits {
+  int64_t memory = 0;       // bytes
+  int64_t memory_swap = 0;  // memory + swap, as v1's memsw counts it; -1: unlimited
+  int64_t cpu_shares = 0;   // v2: written as cpu.weight (cpu_shares_to_weight)
+  int64_t cpu_quota = 0;    // microseconds per period; -1: unlimited
+  int64_t cpu_period = 0;   // microseconds
+  std::string cpuset_cpus, cpuset_mems;
+  int64_t pids = 0;  // -1: "max"
+  std::vector<std::pair<std::string, uint64_t>> hugepages;  // page size ("2MB") -> bytes; 0 counts
+  std::map<std::string, std::string> unified;              // v2 only: files written verbatim, last
+};
+
+// The usual cgroup v1 shares [2, 262144] -> v2 weight [1, 10000] mapping.
+int64_t cpu_shares_to_weight(int64_t shares);
+
 class CgroupfsManager {
  public:
   static absl::StatusOr<CgroupfsManager> create(std::filesystem::path root = "/sys/fs/cgroup");
@@ -49,6 +69,17 @@ class CgroupfsManager {
 
   // Moves `pid` into the group in every hierarchy.
   absl::Status add_process(const std::string& relative, pid_t pid) const;
+
+  // Writes `limits` into the group's files: v1 memory.limit_in_bytes and memsw, cpu.shares,
+  // cpu.cfs_period_us/quota_us, cpuset.cpus/mems, pids.max, hugetlb.<size>.limit_in_bytes; v2
+  // memory.max, memory.swap.max, cpu.weight, cpu.max, cpuset.*, pids.max, hugetlb.<size>.max
+  // and the unified keys. FailedPrecondition names a controller this node does not mount
+  // (and unified keys on v1); a value the kernel refuses is the errno's code naming the file.
+  absl::Status set_limits(const std::string& relative, const GroupLimits& limits) const;
+
+  // Whether the node accounts swap for the group (v1 memory.memsw.limit_in_bytes, v2
+  // memory.swap.max): swap limits need it.
+  bool has_swap_accounting(const std::string& relative) const;
 
   // The group's directory in each hierarchy, in layout order.
   std::vector<std::filesystem::path> group_dirs(const std::string& relative) const;

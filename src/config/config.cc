@@ -65,6 +65,16 @@ absl::Status apply_images(Config& cfg, const toml::table& t, std::string_view or
   return absl::OkStatus();
 }
 
+absl::Status apply_containers(Config& cfg, const toml::table& t, std::string_view origin) {
+  for (auto&& [k, v] : t) {
+    const std::string key = "containers." + std::string(k.str());
+    if (k == "pids_limit") RETURN_IF_ERROR(read(v, origin, key, cfg.containers.pids_limit));
+    else if (k == "shm_size_bytes") RETURN_IF_ERROR(read(v, origin, key, cfg.containers.shm_size_bytes));
+    else return unknown_key(origin, key);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status apply_registries(Config& cfg, const toml::table& t, std::string_view origin) {
   for (auto&& [host, h] : t) {
     const std::string prefix = fmt::format("registries.\"{}\"", host.str());
@@ -138,6 +148,13 @@ absl::Status validate(const Config& cfg) {
     return absl::InvalidArgumentError("config: images.max_concurrent_downloads must be at least 1");
   if (cfg.images.progress_timeout_seconds < 1)
     return absl::InvalidArgumentError("config: images.progress_timeout_seconds must be at least 1");
+  if (cfg.containers.pids_limit < -1)
+    return absl::InvalidArgumentError(fmt::format(
+        "config: containers.pids_limit {} must be -1 (unlimited), 0 (not set) or a positive count",
+        cfg.containers.pids_limit));
+  if (cfg.containers.shm_size_bytes < 4096)
+    return absl::InvalidArgumentError(fmt::format("config: containers.shm_size_bytes {} must be at least 4096",
+                                                  cfg.containers.shm_size_bytes));
   if (cfg.images.search_registries.empty())
     return absl::InvalidArgumentError("config: images.search_registries must name at least one registry");
   return absl::OkStatus();
@@ -164,6 +181,10 @@ absl::Status apply_toml(Config& cfg, std::string_view text, std::string_view ori
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, "runtime", "a table");
       RETURN_IF_ERROR(apply_runtime(cfg, *t, origin));
+    } else if (key == "containers") {
+      const toml::table* t = v.as_table();
+      if (!t) return bad_type(origin, key, "a table");
+      RETURN_IF_ERROR(apply_containers(cfg, *t, origin));
     } else if (key == "images" || key == "registries") {
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, key, "a table");

@@ -33,6 +33,15 @@ struct ImagesConfig {
   int64_t progress_timeout_seconds = 60;                    // no bytes for this long fails the pull
 };
 
+// [containers]: what every container gets that CRI does not ask for.
+struct ContainersConfig {
+  // pids.max of each container's own group. 0: not set (the container is bounded only by its
+  // pod's group, where kubelet's podPidsLimit applies); -1: explicitly unlimited ("max").
+  int64_t pids_limit = 0;
+  // Size of each pod's /dev/shm tmpfs (CRI has no field for it); 64 MiB like the established runtimes.
+  int64_t shm_size_bytes = 64 << 20;
+};
+
 struct Config {
   std::filesystem::path root = "/var/lib/berth";
   std::filesystem::path state_dir = "/run/berth";
@@ -47,6 +56,7 @@ struct Config {
   int64_t pod_stop_grace_seconds = 10;
   ImagesConfig images;
   std::map<std::string, RegistryHostConfig> registries;
+  ContainersConfig containers;
 };
 
 // Flags given on the command line; unset ones leave the file's values alone.

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
 #include <system_error>
 
@@ -10,6 +11,9 @@
 #include "base/cleanup_stack.h"
 #include "base/log.h"
 #include "base/status.h"
+#include "core/host_devices.h"
+#include "core/host_mounts.h"
+#include "core/userns_mounts.h"
 #include "core/image_users.h"
 #include "core/seccomp_profile.h"
 #include "core/label_selector.h"
@@ -71,6 +75,32 @@ std::optional<std::vector<std::string>> node_capabilities() {
   return spec::capability_names(std::stoull(status->substr(pos + 7), nullptr, 16));
 }
 
+// The signal StopContainer sends first: the config's (CRI stop_signal), else the image's
+// STOPSIGNAL, else "" (SIGTERM). Checked here, so a bad one fails the create, not every stop.
+absl::StatusOr<std::string> effective_stop_signal(const std::string& name, const std::string& config_signal,
+                                                  const std::string& image_signal) {
+  const std::string& given = config_signal.empty() ? image_signal : config_signal;
+  if (given.empty()) return std::string();
+  absl::StatusOr<int> n = parse_signal(given);
+  if (!n.ok())
+    return absl::InvalidArgumentError(fmt::format("container \"{}\": {} \"{}\" is not a signal", name,
+                                                  config_signal.empty() ? "the image's StopSignal" : "stop_signal", given));
+  return signal_name(*n);
+}
+
+// process.user of the generated spec, as ContainerStatus.user reports it.
+ProcessUser process_user(const nlohmann::json& user) {
+  ProcessUser out{.uid = user.value("uid", int64_t{0}), .gid = user.value("gid", int64_t{0})};
+  if (user.contains("additionalGids")) out.groups = user["additionalGids"].get<std::vector<int64_t>>();
+  return out;
+}
+
+// What the node's cgroups can enforce for a container of `pod` (swap accounting is looked up
+// on the pod's group, which exists).
+spec::CgroupFacts cgroup_facts(const cgroup::CgroupfsManager& cgroups, const PodRecord& pod) {
+  return {.v2 = cgroups.mode() == cgroup::CgroupMode::V2, .swap = cgroups.has_swap_accounting(pod.cgroup)};
+}
+
 std::string exit_reason(const runtime::ExitRecord& x) {
   if (x.oom_killed) return "OOMKilled";
   return x.exit_code == 0 ? "Completed" : "Error";
@@ -98,6 +128,27 @@ absl::StatusOr<ContainerService::Located> ContainerService::locate(const std::st
   return Located{std::move(e), std::move(pod), rt->second};
 }
 
+absl::StatusOr<fs::path> ContainerService::target_pid_namespace(const PodRecord& pod, const std::string& name,
+                                                                const std::string& target_id) {
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(
+        fmt::format("container \"{}\": namespace_options.target_id \"{}\" {}", name, target_id, why));
+  };
+  absl::StatusOr<ContainerEntryPtr> target = state_.containers.find(target_id);
+  if (!target.ok()) return bad("is not a container");
+  {
+    absl::MutexLock op_lock(&(*target)->op_mu);
+    RETURN_IF_ERROR(refresh_exit(**target));
+  }
+  const ContainerRecord t = (*target)->snapshot();
+  if (t.pod_id != pod.id) return bad(fmt::format("is a container of pod {}, not of pod {}", t.pod_id.str(), pod.id.str()));
+  if ((t.state != ContainerState::Created && t.state != ContainerState::Running) || t.pid <= 0)
+    return absl::FailedPreconditionError(fmt::format(
+        "container \"{}\": namespace_options.target_id \"{}\" is {}, its PID namespace is gone", name, target_id,
+        to_string(t.state)));
+  return fs::path("/proc") / std::to_string(t.pid) / "ns" / "pid";
+}
+
 absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, ContainerCreateRequest req) {
   ASSIGN_OR_RETURN(PodEntryPtr pod_entry, state_.pods.find(req.pod_ref));
   const PodRecord pod = pod_entry->snapshot();
@@ -117,6 +168,25 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   if (rt == state_.settings.runtimes.end())
     return absl::FailedPreconditionError(fmt::format("pod {}: runtime handler \"{}\" is not configured", pod.id.str(), pod.runtime_handler));
 
+  // CRI: a pod that will run a privileged container MUST say so when it is created.
+  if (req.container.privileged && !pod.spec.privileged)
+    return absl::InvalidArgumentError(fmt::format(
+        "container \"{}\": privileged is set but pod sandbox \"{}\" was not created privileged "
+        "(LinuxSandboxSecurityContext.privileged)", name, pod.id.str()));
+  ASSIGN_OR_RETURN(const std::string stop_signal,
+                   effective_stop_signal(name, req.stop_signal, image->config.stop_signal));
+  std::optional<fs::path> target_pid_ns;
+  if (req.container.pid_mode == spec::PidMode::Target) {
+    ASSIGN_OR_RETURN(target_pid_ns, target_pid_namespace(pod, name, req.container.pid_target_id));
+  }
+
+  // A container shares its pod's user namespace; kubelet repeats the pod's userns_options.
+  if (req.userns && !same_user_namespace(*req.userns, pod.spec.userns))
+    return absl::InvalidArgumentError(fmt::format(
+        "container \"{}\": namespace_options.userns_options differ from those pod sandbox \"{}\" was created with",
+        name, pod.id.str()));
+  RETURN_IF_ERROR(check_mount_idmaps(name, req.container.mounts));
+
   // A Localhost seccomp profile is a file on the node, read before anything is created;
   // privileged containers run without one.
   std::optional<nlohmann::json> seccomp_profile;
@@ -126,17 +196,36 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
     seccomp_profile = std::move(*profile);
   }
 
+  // Resources are checked and host devices looked up before anything is created, so a bad
+  // request or a missing device leaves nothing behind.
+  req.container.resources.pids_limit = state_.settings.pids_limit;
+  const spec::CgroupFacts facts = cgroup_facts(cgroups_, pod);
+  if (absl::Status s = spec::linux_resources(req.container.resources, facts).status(); !s.ok())
+    return annotate(s, "container \"{}\"", name);
+  ASSIGN_OR_RETURN(std::vector<spec::HostDevice> devices,
+                   container_devices(name, req.container.devices, req.container.privileged));
+
+  // Mounts, last of the checks because it may create missing host directories (removed
+  // again if the create fails): the rules, host paths resolved, propagation against the
+  // host's mounts, the images of image mounts.
+  ASSIGN_OR_RETURN(HostMounts host_mounts, HostMounts::prepare(req.container, images_, node_has_selinux()));
+
   const std::string key = container_name_key(pod.id, name, req.attempt);
   const ContainerId id{random_hex_id()};
   ASSIGN_OR_RETURN(NameRegistry::Reservation held, state_.container_names.reserve(key, id.str(), op.deadline));
-  if (held.outcome == NameRegistry::Outcome::Adopt) return ContainerId{held.id};
+  if (held.outcome == NameRegistry::Outcome::Adopt) {
+    host_mounts.keep();
+    return ContainerId{held.id};
+  }
 
   ContainerRecord rec{.id = id, .pod_id = pod.id, .name = name, .attempt = req.attempt, .image = req.image,
                       .image_ref = image->id.str(), .labels = std::move(req.labels),
                       .annotations = req.container.annotations, .mounts = std::move(req.mounts),
+                      .mount_images = host_mounts.image_ids(),
                       .log_path = req.log_path, .tty = req.container.tty, .stdin = req.container.stdin,
-                      .stdin_once = req.stdin_once, .stop_signal = image->config.stop_signal,
+                      .stdin_once = req.stdin_once, .stop_signal = stop_signal,
                       .state = ContainerState::Creating, .created_at_ns = now_ns()};
+  rec.resources = req.container.resources;
   // Declared after everything its steps refer to, so it unwinds before they are destroyed.
   CleanupStack undo;
   undo.push("release name", [&] {
@@ -157,7 +246,13 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   RETURN_IF_ERROR(sys::make_dirs(layer / "upper", 0755));
   RETURN_IF_ERROR(sys::make_dirs(layer / "work", 0700));
   std::vector<fs::path> lower(layers.rbegin(), layers.rend());  // overlay lists the top layer first
-  RETURN_IF_ERROR(annotate(sys::mount_overlay(lower, layer / "upper", layer / "work", rootfs), "container {}", id.str()));
+  if (has_user_namespace(pod)) {  // idmapped layers; runc reaches the rootfs from inside the namespace
+    RETURN_IF_ERROR(annotate(make_bundle_searchable(bundle, state_.settings.state_dir), "container {}", id.str()));
+    RETURN_IF_ERROR(annotate(mount_userns_rootfs(pod, lower, layer / "upper", layer / "work", bundle, rootfs),
+                             "container {}", id.str()));
+  } else {
+    RETURN_IF_ERROR(annotate(sys::mount_overlay(lower, layer / "upper", layer / "work", rootfs), "container {}", id.str()));
+  }
 
   ASSIGN_OR_RETURN(spec::UserLookup users, read_image_users(rootfs));
   spec::SpecInput in{.container = std::move(req.container), .image = image->config, .users = std::move(users),
@@ -169,8 +264,17 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   in.has_apparmor = node_has_apparmor();
   in.has_selinux = node_has_selinux();
   in.localhost_seccomp_profile = std::move(seccomp_profile);
+  in.target_pid_ns = std::move(target_pid_ns);
+  in.devices = std::move(devices);
+  in.cgroup_v2 = facts.v2;
+  in.swap_accounting = facts.swap;
+  // Recursive read-only clones and image mounts under the bundle, then the image's VOLUMEs.
+  RETURN_IF_ERROR(host_mounts.mount_in_bundle(in.container, bundle));
+  RETURN_IF_ERROR(annotate(idmap_config_mounts(pod, bundle, in.container.mounts), "container \"{}\"", name));
+  RETURN_IF_ERROR(add_image_volumes(in.container, image->config, rootfs, layer / "volumes"));
   absl::StatusOr<nlohmann::json> oci_spec = spec::generate_spec(in);
   if (!oci_spec.ok()) return oci_spec.status();
+  rec.user = process_user((*oci_spec)["process"]["user"]);
   RETURN_IF_ERROR(sys::atomic_write_file(bundle / "config.json", oci_spec->dump(2), 0600));
 
   if (!log_path.empty()) RETURN_IF_ERROR(sys::make_dirs(log_path.parent_path()));
@@ -184,6 +288,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   rec.state = ContainerState::Created;
   RETURN_IF_ERROR(state_.save(*entry, rec));
   undo.commit();
+  host_mounts.keep();
   state_.container_names.finish(key, op.caller_gone());
   BERTH_LOG(info, "[pod={}][ctr={}] created \"{}\" from {}", pod.id.str(), id.str(), name, rec.image_ref);
   return id;
@@ -366,12 +471,19 @@ absl::Status ContainerService::update_resources(const OpContext& /*op*/, const s
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
   RETURN_IF_ERROR(refresh_exit(*l.entry));
-  const ContainerRecord rec = l.entry->snapshot();
+  ContainerRecord rec = l.entry->snapshot();
   if (rec.state != ContainerState::Running && rec.state != ContainerState::Created)
     return absl::FailedPreconditionError(
         fmt::format("container {} is {}: resources of a stopped container cannot change", rec.id.str(), to_string(rec.state)));
-  ASSIGN_OR_RETURN(nlohmann::json resources, spec::linux_resources(r));
+  // `r` carries no pids limit (not CRI's), so runc leaves pids.max as created.
+  ASSIGN_OR_RETURN(nlohmann::json resources, spec::linux_resources(r, cgroup_facts(cgroups_, l.pod)));
   RETURN_IF_ERROR(monitor_of(l.pod).update_resources(rec.id.str(), l.runtime, resources.dump()));
+  // Recorded for ContainerStatus.resources; what runc cannot change stays as created.
+  spec::ResourcesInput applied = r;
+  applied.pids_limit = rec.resources.pids_limit;
+  applied.oom_score_adj = rec.resources.oom_score_adj;
+  rec.resources = std::move(applied);
+  RETURN_IF_ERROR(state_.save(*l.entry, rec));
   BERTH_LOG(info, "[pod={}][ctr={}] resources updated", rec.pod_id.str(), rec.id.str());
   return absl::OkStatus();
 }
@@ -387,8 +499,11 @@ absl::Status ContainerService::reopen_log(const OpContext& /*op*/, const std::st
 }
 
 bool ContainerService::image_in_use(const oci::Digest& image_id) const {
-  for (const ContainerEntryPtr& e : state_.containers.all())
-    if (e->snapshot().image_ref == image_id.str()) return true;
+  for (const ContainerEntryPtr& e : state_.containers.all()) {
+    const ContainerRecord rec = e->snapshot();  // an image mounted into a container is in use too
+    if (rec.image_ref == image_id.str()) return true;
+    if (std::find(rec.mount_images.begin(), rec.mount_images.end(), image_id.str()) != rec.mount_images.end()) return true;
+  }
   return false;
 }
 

@@ -27,6 +27,8 @@ struct ContainerCreateRequest {
   bool stdin_once = false;
   Labels labels;
   std::vector<MountRecord> mounts;  // as asked, for ContainerStatus
+  std::string stop_signal;          // CRI ContainerConfig.stop_signal ("SIGUSR1"); empty: the image's
+  std::optional<UserNamespaceSpec> userns;  // NamespaceOption.userns_options; must equal the pod's
 };
 
 struct ContainerFilter {
@@ -91,6 +93,9 @@ class ContainerService {
   }
 
   std::filesystem::path cgroup_memory_dir(const PodRecord& pod, const ContainerId& id) const;
+  // NamespaceMode TARGET: /proc/<pid>/ns/pid of `target_id`, a live container of `pod`.
+  absl::StatusOr<std::filesystem::path> target_pid_namespace(const PodRecord& pod, const std::string& name,
+                                                             const std::string& target_id);
 
   State& state_;
   image::ImageStore& images_;

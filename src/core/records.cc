@@ -1,5 +1,7 @@
 #include "core/records.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -11,8 +13,37 @@ template <typename Tag>
 void from_json(const nlohmann::json& j, StrongId<Tag>& id) { id = StrongId<Tag>(j.get<std::string>()); }
 }  // namespace berth
 
+namespace berth::spec {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(IdMapping, host_id, container_id, length)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HugepageLimitInput, page_size, limit)
+// By hand: oom_score_adj is optional, which the macros do not take.
+inline void to_json(nlohmann::json& j, const ResourcesInput& r) {
+  j = {{"cpu_period", r.cpu_period}, {"cpu_quota", r.cpu_quota}, {"cpu_shares", r.cpu_shares},
+       {"memory_limit_in_bytes", r.memory_limit_in_bytes}, {"memory_swap_limit_in_bytes", r.memory_swap_limit_in_bytes},
+       {"cpuset_cpus", r.cpuset_cpus}, {"cpuset_mems", r.cpuset_mems}, {"hugepage_limits", r.hugepage_limits},
+       {"unified", r.unified}, {"pids_limit", r.pids_limit}};
+  if (r.oom_score_adj) j["oom_score_adj"] = *r.oom_score_adj;
+}
+inline void from_json(const nlohmann::json& j, ResourcesInput& r) {
+  r = ResourcesInput{};
+  r.cpu_period = j.value("cpu_period", int64_t{0});
+  r.cpu_quota = j.value("cpu_quota", int64_t{0});
+  r.cpu_shares = j.value("cpu_shares", int64_t{0});
+  r.memory_limit_in_bytes = j.value("memory_limit_in_bytes", int64_t{0});
+  r.memory_swap_limit_in_bytes = j.value("memory_swap_limit_in_bytes", int64_t{0});
+  r.cpuset_cpus = j.value("cpuset_cpus", std::string());
+  r.cpuset_mems = j.value("cpuset_mems", std::string());
+  r.hugepage_limits = j.value("hugepage_limits", std::vector<HugepageLimitInput>{});
+  r.unified = j.value("unified", std::map<std::string, std::string>{});
+  r.pids_limit = j.value("pids_limit", int64_t{0});
+  if (j.contains("oom_score_adj")) r.oom_score_adj = j.at("oom_score_adj").get<int64_t>();
+}
+}  // namespace berth::spec
+
 namespace berth::core {
 
+NLOHMANN_JSON_SERIALIZE_ENUM(UserNsMode, {{UserNsMode::Node, "node"}, {UserNsMode::Pod, "pod"}})
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(UserNamespaceSpec, mode, uids, gids)
 NLOHMANN_JSON_SERIALIZE_ENUM(PodState, {{PodState::Creating, "creating"},
                                         {PodState::Ready, "ready"},
                                         {PodState::NotReady, "notready"}})
@@ -25,14 +56,17 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DnsConfig, servers, searches, op
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PortMapping, protocol, container_port, host_port, host_ip)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PodSpec, metadata, hostname, log_directory, dns, port_mappings,
                                                 labels, annotations, runtime_handler, cgroup_parent, host_network,
-                                                host_ipc, host_pid, pod_pid_namespace, sysctls)
+                                                host_ipc, host_pid, pod_pid_namespace, privileged, sysctls,
+                                                userns, overhead, resources)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PodRecord, id, spec, runtime_handler, state, created_at_ns, cgroup,
                                                 monitor_pid, dir)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountRecord, container_path, host_path, readonly, propagation)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountRecord, container_path, host_path, readonly, propagation,
+                                                recursive_readonly, selinux_relabel, image, image_sub_path)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessUser, uid, gid, groups)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerRecord, id, pod_id, name, attempt, image, image_ref, labels,
-                                                annotations, mounts, log_path, tty, stdin, stdin_once, stop_signal,
+                                                annotations, mounts, mount_images, log_path, tty, stdin, stdin_once, stop_signal, user,
                                                 state, created_at_ns, started_at_ns, finished_at_ns, exit_code, reason,
-                                                message, pid)
+                                                message, pid, resources)
 
 namespace {
 
@@ -48,6 +82,15 @@ absl::StatusOr<T> decode(const std::string& text, std::string_view what) {
 }
 
 }  // namespace
+
+bool same_user_namespace(const UserNamespaceSpec& a, const UserNamespaceSpec& b) {
+  auto same = [](const std::vector<spec::IdMapping>& x, const std::vector<spec::IdMapping>& y) {
+    return std::equal(x.begin(), x.end(), y.begin(), y.end(), [](const spec::IdMapping& p, const spec::IdMapping& q) {
+      return p.host_id == q.host_id && p.container_id == q.container_id && p.length == q.length;
+    });
+  };
+  return a.mode == b.mode && same(a.uids, b.uids) && same(a.gids, b.gids);
+}
 
 std::string pod_name_key(const PodMetadata& m) {
   return fmt::format("{}_{}_{}_{}", m.name, m.ns, m.uid, m.attempt);

@@ -19,6 +19,7 @@
 #include <absl/status/statusor.h>
 
 #include "base/ids.h"
+#include "spec/container_spec.h"
 
 namespace berth::core {
 
@@ -42,6 +43,15 @@ struct PortMapping {
   std::string host_ip;
 };
 
+// CRI NamespaceOption.userns_options: NODE, the host's user namespace; POD, one of the pod's
+// own with these mappings (container ids -> host ids), shared by all its containers.
+enum class UserNsMode { Node, Pod };
+struct UserNamespaceSpec {
+  UserNsMode mode = UserNsMode::Node;
+  std::vector<spec::IdMapping> uids, gids;
+};
+bool same_user_namespace(const UserNamespaceSpec& a, const UserNamespaceSpec& b);
+
 // What RunPodSandbox asks for, already checked by cri/ for required fields.
 struct PodSpec {
   PodMetadata metadata;
@@ -54,7 +64,12 @@ struct PodSpec {
   std::string cgroup_parent;    // empty: the configured parent
   bool host_network = false, host_ipc = false, host_pid = false;
   bool pod_pid_namespace = false;  // NamespaceMode POD for pid
+  bool privileged = false;         // LinuxSandboxSecurityContext.privileged: may run privileged containers
   std::map<std::string, std::string> sysctls;
+  UserNamespaceSpec userns;
+  // LinuxPodSandboxConfig.overhead and .resources (the sum of the containers'); written to the
+  // pod's group when berth made it (no cgroup_parent). Zero values: not set.
+  spec::ResourcesInput overhead, resources;
 };
 
 struct PodRecord {
@@ -72,6 +87,14 @@ struct MountRecord {
   std::string container_path, host_path;
   bool readonly = false;
   int propagation = 0;  // CRI MountPropagation enum value
+  bool recursive_readonly = false, selinux_relabel = false;
+  std::string image, image_sub_path;  // an image mount: host_path is empty
+};
+
+// The container process's identity as started, for ContainerStatus.user.
+struct ProcessUser {
+  int64_t uid = 0, gid = 0;
+  std::vector<int64_t> groups;  // what the kernel reports: the primary gid first
 };
 
 struct ContainerRecord {
@@ -83,14 +106,17 @@ struct ContainerRecord {
   std::string image_ref;  // resolved image id
   Labels labels, annotations;
   std::vector<MountRecord> mounts;
+  std::vector<std::string> mount_images;  // ids of the images its image mounts use (kept while it exists)
   std::string log_path;   // as given (relative to the pod's log directory)
   bool tty = false, stdin = false, stdin_once = false;
-  std::string stop_signal;  // from the image config
+  std::string stop_signal;  // "SIGTERM", ...: the config's, else the image's, else empty (SIGTERM)
+  ProcessUser user;
   ContainerState state = ContainerState::Creating;
   int64_t created_at_ns = 0, started_at_ns = 0, finished_at_ns = 0;
   int32_t exit_code = 0;
   std::string reason, message;
   pid_t pid = 0;
+  spec::ResourcesInput resources;  // as created, then as last updated: ContainerStatus.resources
 };
 
 std::string pod_name_key(const PodMetadata& m);

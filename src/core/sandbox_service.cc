@@ -1,5 +1,7 @@
 #include "core/sandbox_service.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <future>
 #include <system_error>
@@ -11,10 +13,12 @@
 #include "base/status.h"
 #include "core/label_selector.h"
 #include "core/pod_layout.h"
+#include "core/pod_resources.h"
 #include "network/pod_files.h"
 #include "network/pod_namespaces.h"
 #include "runtime/monitor_client.h"
 #include "spec/sysctls.h"
+#include "spec/user_namespace.h"
 #include "sys/fs.h"
 #include "sys/mounts.h"
 
@@ -23,7 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kShmOptions = "mode=1777,size=65536k";
 
 network::DnsSettings dns_of(const PodSpec& s) { return {s.dns.servers, s.dns.searches, s.dns.options}; }
 
@@ -33,7 +36,28 @@ std::string known_handlers(const Settings& s) {
   return out;
 }
 
+// NamespaceOption.userns_options mode POD: valid mappings, and none of the host's namespaces
+// (a user namespace must own the pod's network, IPC and PID namespaces; Kubernetes refuses
+// hostUsers: false with them too).
+absl::Status validate_userns(const PodSpec& spec) {
+  if (spec.userns.mode != UserNsMode::Pod) return absl::OkStatus();
+  const std::string field =
+      fmt::format("pod \"{}\": PodSandboxConfig.linux.security_context.namespace_options.userns_options", spec.metadata.name);
+  RETURN_IF_ERROR(spec::validate_id_mappings(field + ".uids", spec.userns.uids));
+  RETURN_IF_ERROR(spec::validate_id_mappings(field + ".gids", spec.userns.gids));
+  if (spec.host_network || spec.host_ipc || spec.host_pid)
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: mode POD cannot be combined with the node's network, IPC or PID namespace (namespace_options NODE)", field));
+  if (spec.pod_pid_namespace)
+    return absl::UnimplementedError(fmt::format(
+        "{}: mode POD with a shared pod PID namespace (namespace_options.pid POD) is not supported: berth-monitor "
+        "creates that PID namespace outside the pod's user namespace",
+        field));
+  return absl::OkStatus();
+}
+
 absl::Status validate(const PodSpec& spec, const Settings& settings) {
+  RETURN_IF_ERROR(validate_userns(spec));
   RETURN_IF_ERROR(network::validate_dns(dns_of(spec)));
   RETURN_IF_ERROR(annotate(network::validate_hostname(pod_hostname(spec)), "PodSandboxConfig.hostname"));
   if (!spec.log_directory.empty() && !fs::path(spec.log_directory).is_absolute())
@@ -49,10 +73,29 @@ absl::Status validate(const PodSpec& spec, const Settings& settings) {
   return absl::OkStatus();
 }
 
+spec::CgroupFacts pod_cgroup_facts(const cgroup::CgroupfsManager& cgroups, const std::string& group) {
+  return {.v2 = cgroups.mode() == cgroup::CgroupMode::V2, .swap = cgroups.has_swap_accounting(group)};
+}
+
+// Writes the pod's overhead + resources into its group when berth made the group: a group
+// kubelet passes as cgroup_parent is kubelet's, which sized it already.
+absl::Status apply_pod_limits(const cgroup::CgroupfsManager& cgroups, const PodRecord& rec) {
+  if (!rec.spec.cgroup_parent.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(cgroup::GroupLimits limits,
+                   pod_group_limits(rec.spec.metadata.name, rec.spec.overhead, rec.spec.resources,
+                                    pod_cgroup_facts(cgroups, rec.cgroup)));
+  return annotate(cgroups.set_limits(rec.cgroup, limits), "pod {}", rec.id.str());
+}
+
 }  // namespace
 
 absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
   RETURN_IF_ERROR(validate(spec, state_.settings));
+  // The pod's resources are checked before anything exists (swap accounting is looked up
+  // once its group does).
+  RETURN_IF_ERROR(pod_group_limits(spec.metadata.name, spec.overhead, spec.resources,
+                                   {.v2 = cgroups_.mode() == cgroup::CgroupMode::V2, .swap = true})
+                      .status());
   const std::string key = pod_name_key(spec.metadata);
   const PodId id{random_hex_id()};
   ASSIGN_OR_RETURN(NameRegistry::Reservation held, state_.pod_names.reserve(key, id.str(), op.deadline));
@@ -82,19 +125,34 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
 
   RETURN_IF_ERROR(sys::make_dirs(ns_dir(rec), 0700));
   const PodSpec& s = rec.spec;
-  RETURN_IF_ERROR(network::pin_namespaces({.pinns_binary = state_.settings.pinns_binary,
-                                           .dir = ns_dir(rec),
-                                           .net = !s.host_network,
-                                           .ipc = !s.host_ipc,
-                                           .uts = !s.host_network,
-                                           .hostname = s.host_network ? "" : pod_hostname(s)})
-                      .status());
+  network::PinOptions pins{.pinns_binary = state_.settings.pinns_binary,
+                           .dir = ns_dir(rec),
+                           .net = !s.host_network,
+                           .ipc = !s.host_ipc,
+                           .uts = !s.host_network,
+                           .hostname = s.host_network ? "" : pod_hostname(s)};
+  // A pod user namespace is created first and owns the others (validate() refused host ones).
+  const std::optional<IdPair> root = pod_root_on_host(s);
+  if (root) {
+    for (const spec::IdMapping& m : s.userns.uids) pins.uid_map.push_back({m.container_id, m.host_id, m.length});
+    for (const spec::IdMapping& m : s.userns.gids) pins.gid_map.push_back({m.container_id, m.host_id, m.length});
+  }
+  RETURN_IF_ERROR(network::pin_namespaces(pins).status());
   RETURN_IF_ERROR(network::write_pod_files({.dir = rec.dir, .hostname = pod_hostname(s), .dns = dns_of(s)}).status());
+  if (root) {  // the container's root owns the pod's files, as it would on a node without one
+    for (const char* f : {"resolv.conf", "hosts", "hostname"}) {
+      const fs::path p = rec.dir / f;
+      if (::lchown(p.c_str(), root->uid, root->gid) != 0) return errno_error("pod {}: chown {}", id.str(), p.string());
+    }
+  }
   if (!s.host_ipc) {
     RETURN_IF_ERROR(sys::make_dirs(shm_dir(rec), 0755));
-    RETURN_IF_ERROR(sys::mount_tmpfs(shm_dir(rec), kShmOptions));
+    std::string shm_options = fmt::format("mode=1777,size={}", state_.settings.shm_size_bytes);
+    if (root) shm_options += fmt::format(",uid={},gid={}", root->uid, root->gid);
+    RETURN_IF_ERROR(sys::mount_tmpfs(shm_dir(rec), shm_options));
   }
   RETURN_IF_ERROR(cgroups_.create_group(rec.cgroup));
+  RETURN_IF_ERROR(apply_pod_limits(cgroups_, rec));
   std::optional<fs::path> pid_pin;
   if (s.pod_pid_namespace && !s.host_pid) pid_pin = ns_dir(rec) / "pid";
   ASSIGN_OR_RETURN(rec.monitor_pid, runtime::launch_monitor({.monitor_binary = state_.settings.monitor_binary,
@@ -126,6 +184,23 @@ absl::Status SandboxService::teardown(const PodRecord& rec) {
   RETURN_IF_ERROR(sys::unmount_all_under(rec.dir));
   RETURN_IF_ERROR(sys::remove_tree(rec.dir));
   return state_.store.remove(store::Kind::Pod, rec.id.str());
+}
+
+absl::Status SandboxService::update_resources(const OpContext& /*op*/, const std::string& ref,
+                                              std::optional<spec::ResourcesInput> overhead,
+                                              std::optional<spec::ResourcesInput> resources) {
+  ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
+  absl::MutexLock op_lock(&e->op_mu);
+  PodRecord rec = e->snapshot();
+  if (overhead) rec.spec.overhead = std::move(*overhead);
+  if (resources) rec.spec.resources = std::move(*resources);
+  RETURN_IF_ERROR(pod_group_limits(rec.spec.metadata.name, rec.spec.overhead, rec.spec.resources,
+                                   pod_cgroup_facts(cgroups_, rec.cgroup))
+                      .status());
+  if (rec.state == PodState::Ready) RETURN_IF_ERROR(apply_pod_limits(cgroups_, rec));
+  RETURN_IF_ERROR(state_.save(*e, rec));
+  BERTH_LOG(info, "[pod={}] resources updated", rec.id.str());
+  return absl::OkStatus();
 }
 
 absl::Status SandboxService::stop(const OpContext& op, const std::string& ref) {
@@ -180,7 +255,8 @@ absl::StatusOr<PodView> SandboxService::status(const std::string& ref, bool verb
                {{"network", netns_path(r)},
                 {"ipc", r.spec.host_ipc ? "" : (ns_dir(r) / "ipc").string()},
                 {"uts", r.spec.host_network ? "" : (ns_dir(r) / "uts").string()},
-                {"pid", r.spec.pod_pid_namespace && !r.spec.host_pid ? (ns_dir(r) / "pid").string() : ""}}},
+                {"pid", r.spec.pod_pid_namespace && !r.spec.host_pid ? (ns_dir(r) / "pid").string() : ""},
+                {"user", has_user_namespace(r) ? (ns_dir(r) / "user").string() : ""}}},
               {"shm", r.spec.host_ipc ? "" : shm_dir(r).string()},
               {"resolvConf", (r.dir / "resolv.conf").string()},
               {"containers", containers_.ids_in_pod(r.id)}};

@@ -39,6 +39,12 @@ class SandboxService {
   // Stops and removes everything the pod created. NotFound when unknown.
   absl::Status remove(const OpContext& op, const std::string& ref);
   absl::StatusOr<PodView> status(const std::string& ref, bool verbose) const;
+  // UpdatePodSandboxResources: records the new overhead / resources (nullopt: unchanged) and
+  // writes them into the pod's group when berth made it (a Ready pod's). Limits the new values
+  // leave unset keep their old value in the group. NotFound when unknown.
+  absl::Status update_resources(const OpContext& op, const std::string& ref,
+                                std::optional<spec::ResourcesInput> overhead,
+                                std::optional<spec::ResourcesInput> resources);
   std::vector<PodRecord> list(const PodFilter& f) const;
 
   // Startup: rebuild the index from the store, roll back half-done pods; call before the

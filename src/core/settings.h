@@ -1,6 +1,7 @@
 #pragma once
 // What the domain services need to know about the node; filled in by daemon/ from config/.
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -19,6 +20,8 @@ struct Settings {
   std::filesystem::path pinns_binary;
   std::chrono::seconds pod_stop_grace{10};
   std::string monitor_log_level = "info";
+  int64_t shm_size_bytes = 64 << 20;  // each pod's /dev/shm (config containers.shm_size_bytes)
+  int64_t pids_limit = 0;  // every container's pids.max; 0: not set, -1: "max" (config containers.pids_limit)
 
   std::filesystem::path pods_dir() const { return state_dir / "pods"; }
   std::filesystem::path exits_dir() const { return state_dir / "exits"; }

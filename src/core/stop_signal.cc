@@ -49,4 +49,12 @@ absl::StatusOr<int> parse_signal(std::string_view s) {
   return bad();
 }
 
+std::string signal_name(int signal) {
+  if (signal >= SIGRTMIN && signal <= SIGRTMAX)
+    return signal == SIGRTMIN ? "SIGRTMIN" : fmt::format("SIGRTMIN+{}", signal - SIGRTMIN);
+  for (const Named& k : kSignals)  // the first name of a number is the usual one (ABRT before IOT)
+    if (k.number == signal) return fmt::format("SIG{}", k.name);
+  return "";
+}
+
 }  // namespace berth::core

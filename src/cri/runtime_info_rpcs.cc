@@ -23,6 +23,17 @@ grpc::Status RuntimeService::Status(Ctx* ctx, const v1::StatusRequest* req, v1::
     net->set_status(false);
     net->set_reason("NetworkPluginNotReady");
     net->set_message("CNI networking is not implemented yet: pods get loopback only (host-network pods work)");
+    // berthd itself makes recursive read-only and idmapped mounts, so every handler has both.
+    // kubelet sends recursive_read_only and user namespaces only to handlers that say so.
+    auto add_handler = [&](const std::string& name) {
+      v1::RuntimeHandler* h = resp->add_runtime_handlers();
+      h->set_name(name);
+      h->mutable_features()->set_recursive_read_only_mounts(true);
+      h->mutable_features()->set_user_namespaces(true);
+    };
+    add_handler("");  // the default handler
+    for (const std::string& name : info_.runtime_handlers) add_handler(name);
+    resp->mutable_features()->set_supplemental_groups_policy(true);
     if (req->verbose())
       (*resp->mutable_info())["config"] = fmt::format(R"({{"cgroupMode":"{}","version":"{}"}})", info_.cgroup_mode, info_.version);
     return absl::OkStatus();

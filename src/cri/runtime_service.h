@@ -2,6 +2,8 @@
 // The CRI RuntimeService: each handler validates, converts, calls one core method and
 // converts back (STYLE.md 2.1). Members are defined across *_rpcs.cc by RPC family.
 #include <atomic>
+#include <string>
+#include <vector>
 
 #include "core/container_service.h"
 #include "core/sandbox_service.h"
@@ -14,6 +16,7 @@ namespace v1 = ::runtime::v1;
 struct RuntimeInfo {
   std::string version;       // berth's version
   std::string cgroup_mode;   // for Status' verbose info
+  std::vector<std::string> runtime_handlers;  // configured handler names; Status lists them
 };
 
 class RuntimeService final : public v1::RuntimeService::Service {

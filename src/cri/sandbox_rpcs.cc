@@ -38,6 +38,19 @@ grpc::Status RuntimeService::RemovePodSandbox(Ctx* ctx, const v1::RemovePodSandb
   });
 }
 
+grpc::Status RuntimeService::UpdatePodSandboxResources(Ctx* ctx, const v1::UpdatePodSandboxResourcesRequest* req,
+                                                       v1::UpdatePodSandboxResourcesResponse*) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "UpdatePodSandboxResources", req->pod_sandbox_id(),
+               [&](const core::OpContext& op) {
+                 if (req->pod_sandbox_id().empty())
+                   return absl::InvalidArgumentError("UpdatePodSandboxResourcesRequest.pod_sandbox_id is required");
+                 std::optional<spec::ResourcesInput> overhead, resources;
+                 if (req->has_overhead()) overhead = to_resources(req->overhead());
+                 if (req->has_resources()) resources = to_resources(req->resources());
+                 return pods_.update_resources(op, req->pod_sandbox_id(), std::move(overhead), std::move(resources));
+               });
+}
+
 grpc::Status RuntimeService::PodSandboxStatus(Ctx* ctx, const v1::PodSandboxStatusRequest* req,
                                               v1::PodSandboxStatusResponse* resp) {
   return serve(ready_, *ctx, RpcKind::Read, "PodSandboxStatus", req->pod_sandbox_id(), [&](const core::OpContext&) {

@@ -32,7 +32,5 @@ BERTH_UNIMPLEMENTED(GetContainerEvents, GetEventsRequest, grpc::ServerWriter<v1:
 BERTH_UNIMPLEMENTED(ListMetricDescriptors, ListMetricDescriptorsRequest, v1::ListMetricDescriptorsResponse, kStats)
 BERTH_UNIMPLEMENTED(ListPodSandboxMetrics, ListPodSandboxMetricsRequest, v1::ListPodSandboxMetricsResponse, kStats)
 BERTH_UNIMPLEMENTED(StreamPodSandboxMetrics, StreamPodSandboxMetricsRequest, grpc::ServerWriter<v1::StreamPodSandboxMetricsResponse>, kStats)
-BERTH_UNIMPLEMENTED(UpdatePodSandboxResources, UpdatePodSandboxResourcesRequest, v1::UpdatePodSandboxResourcesResponse,
-                    "pod-level resources are applied by the spec generator issue")
 
 }  // namespace berth::cri

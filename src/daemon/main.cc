@@ -48,6 +48,8 @@ core::Settings core_settings(const config::Config& cfg) {
                    .pod_stop_grace = std::chrono::seconds(cfg.pod_stop_grace_seconds),
                    .monitor_log_level = cfg.log_level};
   for (const auto& [name, rh] : cfg.runtimes) s.runtimes[name] = {rh.binary, rh.root};
+  s.pids_limit = cfg.containers.pids_limit;
+  s.shm_size_bytes = cfg.containers.shm_size_bytes;
   return s;
 }
 
@@ -93,8 +95,12 @@ absl::Status run(const config::Config& cfg) {
   core::SandboxService pods(state, containers, cgroups);
   core::ImageService image_service(*images, puller, containers, cfg.images.pinned);
   std::atomic<bool> ready{false};
+  std::vector<std::string> handler_names;
+  for (const auto& [name, rt] : cfg.runtimes) handler_names.push_back(name);
   cri::RuntimeService runtime_rpc(ready, pods, containers,
-                                  {.version = kVersion, .cgroup_mode = std::string(cgroup::to_string(cgroups.mode()))});
+                                  {.version = kVersion,
+                                   .cgroup_mode = std::string(cgroup::to_string(cgroups.mode())),
+                                   .runtime_handlers = std::move(handler_names)});
   cri::ImageService image_rpc(ready, image_service);
   cri::AdminService admin_rpc(ready, image_service);
 

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<const char*, 4> kPinNames = {"net", "ipc", "uts", "pid"};
+constexpr std::array<const char*, 5> kPinNames = {"net", "ipc", "uts", "pid", "user"};
 // More stacked mounts on one pin than this means something else keeps mounting there.
 constexpr int kMaxStackedMounts = 16;
 
@@ -32,7 +32,16 @@ absl::Status validate(const PinOptions& o) {
     return absl::InvalidArgumentError(fmt::format("pin namespaces: hostname \"{}\" needs a UTS namespace", o.hostname));
   if (o.hostname.size() > 64 || o.hostname.find('\0') != std::string::npos)
     return absl::InvalidArgumentError(fmt::format("pin namespaces: hostname \"{}\" is not valid", o.hostname));
+  if (o.uid_map.empty() != o.gid_map.empty())
+    return absl::InvalidArgumentError("pin namespaces: a user namespace needs both uid and gid mappings");
   return absl::OkStatus();
+}
+
+void add_maps(std::vector<std::string>& argv, const char* flag, const std::vector<PinOptions::IdRange>& maps) {
+  for (const PinOptions::IdRange& m : maps) {
+    argv.push_back(flag);
+    argv.push_back(fmt::format("{} {} {}", m.container_id, m.host_id, m.length));
+  }
 }
 
 // Unmounts every mount stacked on `pin`, then removes the file.
@@ -66,6 +75,8 @@ absl::StatusOr<PinnedNamespaces> pin_namespaces(const PinOptions& o) {
     argv.push_back("--hostname");
     argv.push_back(o.hostname);
   }
+  add_maps(argv, "--uid-map", o.uid_map);
+  add_maps(argv, "--gid-map", o.gid_map);
   absl::StatusOr<sys::RunResult> r = sys::run({.argv = argv, .timeout = std::chrono::seconds(30)});
   if (!r.ok()) {
     // Killed at the timeout (or never started): it may have pinned some before dying.
@@ -82,6 +93,7 @@ absl::StatusOr<PinnedNamespaces> pin_namespaces(const PinOptions& o) {
   if (o.net) out.net = o.dir / "net";
   if (o.ipc) out.ipc = o.dir / "ipc";
   if (o.uts) out.uts = o.dir / "uts";
+  if (!o.uid_map.empty()) out.user = o.dir / "user";
   return out;
 }
 

@@ -1,7 +1,7 @@
 // Composes the spec from the per-concern builders: capabilities (capabilities.cc, shared by
 // the process and seccomp), process (process.cc and the rule files it uses), mounts
-// (mounts.cc), and the linux object (namespaces.cc, resources.cc, sysctls.cc, seccomp.cc,
-// defaults.cc).
+// (mounts.cc), and the linux object (namespaces.cc, resources.cc, devices.cc, sysctls.cc,
+// seccomp.cc, defaults.cc).
 #include "spec/container_spec.h"
 
 #include <optional>
@@ -11,12 +11,14 @@
 #include "base/status.h"
 #include "spec/capabilities.h"
 #include "spec/defaults.h"
+#include "spec/devices.h"
 #include "spec/errors.h"
 #include "spec/mounts.h"
 #include "spec/namespaces.h"
 #include "spec/process.h"
 #include "spec/seccomp.h"
 #include "spec/sysctls.h"
+#include "spec/user_namespace.h"
 
 namespace berth::spec {
 namespace {
@@ -44,13 +46,21 @@ absl::StatusOr<json> proc_paths(const ContainerInput& c, const std::optional<std
 
 absl::StatusOr<json> build_linux(const SpecInput& in, const CapabilitySets& caps) {
   const ContainerInput& c = in.container;
-  absl::StatusOr<json> resources = linux_resources(c.resources);
+  absl::StatusOr<json> resources = linux_resources(c.resources, {.v2 = in.cgroup_v2, .swap = in.swap_accounting});
   if (!resources.ok()) return annotate(resources.status(), "container \"{}\"", c.name);
+  ASSIGN_OR_RETURN(DeviceEntries devices, build_devices(in));
   (*resources)["devices"] = default_device_rules(c.privileged);
+  for (json& rule : devices.rules) (*resources)["devices"].push_back(std::move(rule));
   ASSIGN_OR_RETURN(auto sysctls, pod_sysctls(c, in.pod));
 
-  json linux{{"namespaces", build_namespaces(in.pod)}, {"resources", std::move(*resources)}};
+  ASSIGN_OR_RETURN(json namespaces, build_namespaces(in));
+  json linux{{"namespaces", std::move(namespaces)}, {"resources", std::move(*resources)}};
+  if (!devices.devices.empty()) linux["devices"] = std::move(devices.devices);
   if (!in.pod.cgroups_path.empty()) linux["cgroupsPath"] = in.pod.cgroups_path;
+  if (in.pod.user_ns) {  // runc needs the mappings of a user namespace it joins by path
+    linux["uidMappings"] = id_mappings_json(in.pod.uid_mappings);
+    linux["gidMappings"] = id_mappings_json(in.pod.gid_mappings);
+  }
   if (!sysctls.empty()) linux["sysctl"] = std::move(sysctls);
   if (std::optional<std::string> p = rootfs_propagation(c.mounts)) linux["rootfsPropagation"] = *p;
   // A privileged container sees /proc and /sys as the host does (mounts.cc makes /sys rw).

@@ -5,6 +5,9 @@
 #include <iterator>
 #include <set>
 
+#include <fmt/format.h>
+
+#include "base/status.h"
 #include "spec/defaults.h"
 #include "spec/errors.h"
 
@@ -67,8 +70,45 @@ size_t depth(const std::string& path) { return static_cast<size_t>(std::count(pa
 
 }  // namespace
 
+absl::Status check_mounts(const ContainerInput& c) {
+  std::set<std::string> seen;
+  for (const MountInput& m : c.mounts) {
+    if (m.container_path.empty() || m.container_path.front() != '/')
+      return invalid_input(c.name, "mount container_path \"{}\" is not an absolute path", m.container_path);
+    const std::string dest = normalize(m.container_path);
+    if (dest == "/") return invalid_input(c.name, "mount container_path \"{}\" would hide the rootfs", m.container_path);
+    if (!seen.insert(dest).second)
+      return invalid_input(c.name, "two mounts have container_path \"{}\"", m.container_path);
+    if (m.image.empty()) {
+      if (m.host_path.empty() || m.host_path.front() != '/')
+        return invalid_input(c.name, "mount host_path \"{}\" (for \"{}\") is not an absolute path", m.host_path,
+                             m.container_path);
+      if (!m.image_sub_path.empty())
+        return invalid_input(c.name, "mount \"{}\": image_sub_path \"{}\" is set but image is not", m.container_path,
+                             m.image_sub_path);
+    } else if (!m.image_sub_path.empty()) {
+      const std::filesystem::path sub = std::filesystem::path(m.image_sub_path).lexically_normal();
+      if (sub.is_absolute() || (!sub.empty() && *sub.begin() == ".."))
+        return invalid_input(c.name, "mount \"{}\": image_sub_path \"{}\" must be a relative path inside image \"{}\"",
+                             m.container_path, m.image_sub_path, m.image);
+    }
+    if (m.recursive_readonly && !m.readonly)
+      return invalid_input(c.name, "mount \"{}\": recursive_read_only needs readonly", m.container_path);
+    if (m.recursive_readonly && m.propagation != MountPropagation::Private)
+      return invalid_input(c.name, "mount \"{}\": recursive_read_only needs propagation PRIVATE", m.container_path);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<json> build_mounts(const SpecInput& in) {
   const ContainerInput& c = in.container;
+  RETURN_IF_ERROR(check_mounts(c));
+  // runc 1.1 cannot idmap a mount: core/userns_mounts.h stages one and clears the mappings.
+  for (const MountInput& m : c.mounts)
+    if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
+      return absl::FailedPreconditionError(fmt::format(
+          "container \"{}\": mount \"{}\": its uid/gid mappings were not applied as an idmapped mount", c.name,
+          m.container_path));
   std::vector<json> out = default_mounts(in);
 
   struct Planned {
@@ -76,30 +116,46 @@ absl::StatusOr<json> build_mounts(const SpecInput& in) {
     const MountInput* m;
   };
   std::vector<Planned> planned;
-  std::set<std::string> seen;
   for (const MountInput& m : c.mounts) {
-    if (m.container_path.empty() || m.container_path.front() != '/')
-      return invalid_input(c.name, "mount container_path \"{}\" is not an absolute path", m.container_path);
-    if (m.host_path.empty() || m.host_path.front() != '/')
-      return invalid_input(c.name, "mount host_path \"{}\" (for \"{}\") is not an absolute path", m.host_path,
-                           m.container_path);
-    std::string dest = normalize(m.container_path);
-    if (dest == "/") return invalid_input(c.name, "mount container_path \"{}\" would hide the rootfs", m.container_path);
-    if (!seen.insert(dest).second)
-      return invalid_input(c.name, "two mounts have container_path \"{}\"", m.container_path);
-    planned.push_back({std::move(dest), &m});
+    // core/ mounted the image and put where in host_path.
+    if (!m.image.empty() && (m.host_path.empty() || m.host_path.front() != '/'))
+      return absl::InternalError(fmt::format("container \"{}\": image mount \"{}\" of \"{}\" was not prepared",
+                                             c.name, m.container_path, m.image));
+    if (m.selinux_relabel && in.has_selinux)
+      return unsupported_on_node(c.name, "mount \"{}\": SELinux relabeling is not implemented", m.container_path);
+    planned.push_back({normalize(m.container_path), &m});
   }
   std::stable_sort(planned.begin(), planned.end(),
                    [](const Planned& a, const Planned& b) { return depth(a.dest) < depth(b.dest); });
 
   for (const Planned& p : planned) {
-    json j = mount(p.dest, "bind", p.m->host_path,
-                   {"rbind", p.m->readonly ? "ro" : "rw", propagation_option(p.m->propagation)});
+    const MountInput& m = *p.m;
+    // Image mounts are read-only by definition (api.proto), and nothing propagates in or
+    // out of a read-only clone.
+    const bool image = !m.image.empty();
+    const bool ro = m.readonly || m.recursive_readonly || image;
+    const char* propagation = image || m.recursive_readonly ? "rprivate" : propagation_option(m.propagation);
+    json j = mount(p.dest, "bind", m.host_path, {"rbind", ro ? "ro" : "rw", propagation});
     auto same = std::find_if(out.begin(), out.end(), [&](const json& d) { return d["destination"] == p.dest; });
     if (same != out.end()) *same = std::move(j);
     else out.push_back(std::move(j));
   }
   return json(std::move(out));
+}
+
+absl::StatusOr<std::vector<std::string>> uncovered_image_volumes(const ContainerInput& c, const oci::ImageConfig& image) {
+  std::vector<std::string> out;
+  for (const std::string& v : image.volumes) {
+    // Docker writes VOLUME paths as given; a relative one is taken from the root.
+    const std::string dest = normalize(v.empty() || v.front() != '/' ? "/" + v : v);
+    if (dest == "/") return invalid_input(c.name, "image VOLUME \"{}\" would hide the rootfs", v);
+    const bool covered = std::any_of(c.mounts.begin(), c.mounts.end(), [&](const MountInput& m) {
+      const std::string mp = normalize(m.container_path);
+      return dest == mp || (dest.size() > mp.size() && dest.compare(0, mp.size(), mp) == 0 && dest[mp.size()] == '/');
+    });
+    if (!covered && std::find(out.begin(), out.end(), dest) == out.end()) out.push_back(dest);
+  }
+  return out;
 }
 
 std::optional<std::string> rootfs_propagation(const std::vector<MountInput>& mounts) {

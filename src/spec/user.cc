@@ -106,11 +106,12 @@ absl::StatusOr<ResolvedUser> resolve_user(const ContainerInput& c, const oci::Im
     if (std::find(out.additional_gids.begin(), out.additional_gids.end(), g) == out.additional_gids.end())
       out.additional_gids.push_back(g);
   };
+  add(id.gid);
   for (int64_t g : c.supplemental_groups) {
     if (!valid_id(g)) return invalid_input(c.name, "supplemental_groups: gid {} is out of range", g);
     add(g);
   }
-  if (!id.name.empty())
+  if (c.supplemental_groups_policy == SupplementalGroupsPolicy::Merge && !id.name.empty())
     for (const auto& [gid, members] : users.group_members)
       if (std::find(members.begin(), members.end(), id.name) != members.end()) add(gid);
   return out;

@@ -14,7 +14,9 @@ namespace berth::spec {
 struct ResolvedUser {
   int64_t uid = 0;
   int64_t gid = 0;
-  // The config's supplemental_groups, then the /etc/group groups listing the user; no repeats.
+  // The process's groups, no repeats: the primary gid (so the list is what the kernel reports
+  // and ContainerStatus.user shows), the config's supplemental_groups, then (policy Merge)
+  // the groups of the image's /etc/group that list the user.
   std::vector<int64_t> additional_gids;
 };
 

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <set>
+#include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "base/unique_fd.h"
@@ -139,6 +141,85 @@ absl::Status remove_tree(const fs::path& path) {
   fd.reset();
   if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return errno_error("rmdir {}", path.string());
   return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status copy_file_data(int in, int out, const fs::path& shown) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(in, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("read {}", shown.string());
+    }
+    if (n == 0) return absl::OkStatus();
+    RETURN_IF_ERROR(write_all(out, std::string_view(buf, static_cast<size_t>(n)), shown));
+  }
+}
+
+// Owner, then mode (chown clears set-id bits), then times; a symlink has no mode of its own.
+absl::Status copy_attributes(int dir, const char* name, const struct stat& st, const fs::path& shown) {
+  if (::fchownat(dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) return errno_error("chown copy of {}", shown.string());
+  if (!S_ISLNK(st.st_mode) && ::fchmodat(dir, name, st.st_mode & 07777, 0) != 0)
+    return errno_error("chmod copy of {}", shown.string());
+  const timespec times[2] = {st.st_atim, st.st_mtim};
+  if (::utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW) != 0) return errno_error("set times of copy of {}", shown.string());
+  return absl::OkStatus();
+}
+
+absl::Status copy_contents(int src, int dst, const fs::path& shown) {
+  std::vector<std::string> names;
+  {
+    UniqueFd dup{::dup(src)};
+    if (!dup) return errno_error("dup");
+    DIR* d = ::fdopendir(dup.release());
+    if (d == nullptr) return errno_error("opendir {}", shown.string());
+    ::rewinddir(d);
+    while (dirent* e = ::readdir(d)) {
+      std::string_view name = e->d_name;
+      if (name != "." && name != "..") names.emplace_back(name);
+    }
+    ::closedir(d);
+  }
+  for (const std::string& name : names) {
+    const fs::path from = shown / name;
+    const char* n = name.c_str();
+    struct stat st{};
+    if (::fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno_error("stat {}", from.string());
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdirat(dst, n, 0700) != 0) return errno_error("mkdir copy of {}", from.string());
+      UniqueFd in{::openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+      if (!in) return errno_error("open {}", from.string());
+      UniqueFd out{::openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+      if (!out) return errno_error("open copy of {}", from.string());
+      RETURN_IF_ERROR(copy_contents(in.get(), out.get(), from));
+    } else if (S_ISREG(st.st_mode)) {
+      UniqueFd in{::openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+      if (!in) return errno_error("open {}", from.string());
+      UniqueFd out{::openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)};
+      if (!out) return errno_error("create copy of {}", from.string());
+      RETURN_IF_ERROR(copy_file_data(in.get(), out.get(), from));
+    } else if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+      ssize_t len = ::readlinkat(src, n, target.data(), target.size());
+      if (len < 0) return errno_error("readlink {}", from.string());
+      target.resize(static_cast<size_t>(len));
+      if (::symlinkat(target.c_str(), dst, n) != 0) return errno_error("symlink copy of {}", from.string());
+    } else if (::mknodat(dst, n, st.st_mode, st.st_rdev) != 0) {
+      return errno_error("mknod copy of {}", from.string());
+    }
+    RETURN_IF_ERROR(copy_attributes(dst, n, st, from));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status copy_tree(int src_dir, const fs::path& shown, const fs::path& dst) {
+  UniqueFd out{::open(dst.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (!out) return errno_error("open {}", dst.string());
+  return copy_contents(src_dir, out.get(), shown);
 }
 
 absl::StatusOr<DiskUsage> disk_usage(const fs::path& path) {

@@ -25,6 +25,12 @@ absl::StatusOr<std::string> read_file(const std::filesystem::path& path);
 // forgotten bind mount cannot take host files with it. Missing `path` is OK.
 [[nodiscard]] absl::Status remove_tree(const std::filesystem::path& path);
 
+// Copies what the directory open at `src_dir` holds into the existing directory `dst`:
+// directories, regular files, symlinks (copied as links, never followed), device nodes,
+// fifos and sockets, each with its owner, mode and timestamps. Hard links become separate
+// copies; extended attributes are not copied. `shown` names the source in errors.
+[[nodiscard]] absl::Status copy_tree(int src_dir, const std::filesystem::path& shown, const std::filesystem::path& dst);
+
 // Bytes and inodes used below `path` (st_blocks based, hardlinks counted once).
 struct DiskUsage {
   uint64_t bytes = 0;

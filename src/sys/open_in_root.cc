@@ -12,6 +12,18 @@
 
 namespace berth::sys {
 
+absl::StatusOr<UniqueFd> open_in_root(const std::filesystem::path& root, const std::filesystem::path& path, int flags) {
+  UniqueFd dir{::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)};
+  if (!dir) return errno_error("open {}", root.string());
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const std::filesystem::path rel = path.relative_path().empty() ? std::filesystem::path(".") : path.relative_path();
+  UniqueFd fd{static_cast<int>(::syscall(SYS_openat2, dir.get(), rel.c_str(), &how, sizeof how))};
+  if (!fd) return errno_error("open {} in {}", path.string(), root.string());
+  return fd;
+}
+
 absl::StatusOr<std::string> read_file_in_root(const std::filesystem::path& root, const std::filesystem::path& path,
                                               size_t max_bytes) {
   UniqueFd dir{::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)};

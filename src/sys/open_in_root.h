@@ -7,7 +7,13 @@
 
 #include <absl/status/statusor.h>
 
+#include "base/unique_fd.h"
+
 namespace berth::sys {
+
+// Opens `path` as seen from inside `root` (every component, symlinks and ".." included,
+// resolved within it) with open(2) `flags`; O_CLOEXEC is added.
+absl::StatusOr<UniqueFd> open_in_root(const std::filesystem::path& root, const std::filesystem::path& path, int flags);
 
 absl::StatusOr<std::string> read_file_in_root(const std::filesystem::path& root, const std::filesystem::path& path,
                                               size_t max_bytes = 4 << 20);

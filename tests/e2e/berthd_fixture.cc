@@ -121,14 +121,27 @@ void BerthdTest::SetUp() {
       dir_.string(), socket_.string(), cgroup_parent_, build_dir().string()) + extra_config();
   ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", config).ok());
   start_berthd();
-  for (const fs::path& tar : {image_tar_, nocmd_tar_}) {
-    grpc::ClientContext c;
-    ::berth::admin::v1::ImportImageRequest req;
-    req.set_path(tar.string());
-    ::berth::admin::v1::ImportImageResponse resp;
-    grpc::Status s = admin_->ImportImage(&c, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
+  for (const fs::path& tar : {image_tar_, nocmd_tar_}) import_tar(tar);
+}
+
+void BerthdTest::import_tar(const fs::path& tar) {
+  grpc::ClientContext c;
+  ::berth::admin::v1::ImportImageRequest req;
+  req.set_path(tar.string());
+  ::berth::admin::v1::ImportImageResponse resp;
+  grpc::Status s = admin_->ImportImage(&c, req, &resp);
+  ASSERT_TRUE(s.ok()) << tar.string() << ": " << s.error_message();
+}
+
+void BerthdTest::import_test_image(const std::string& tag, const std::vector<std::string>& args) {
+  const fs::path tar = dir_ / ("image-" + random_hex_id().substr(0, 8) + ".tar");
+  std::vector<std::string> argv = {"/bin/bash", (source_dir() / "scripts" / "make-test-image").string(), "--tag", tag};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(tar.string());
+  auto r = sys::run({.argv = argv});
+  ASSERT_TRUE(r.ok() && r->exit_code == 0) << "make-test-image: " << (r.ok() ? r->err : r.status().ToString());
+  import_tar(tar);
+  (void)sys::remove_tree(tar);
 }
 
 void BerthdTest::start_berthd() {
@@ -232,6 +245,7 @@ v1::PodSandboxConfig BerthdTest::pod_config(const PodOptions& o) const {
   c.set_hostname(o.name);
   c.set_log_directory((log_dir_ / o.name).string());
   (*c.mutable_labels())["test"] = "e2e";
+  c.mutable_linux()->mutable_security_context()->set_privileged(o.privileged);
   auto* ns = c.mutable_linux()->mutable_security_context()->mutable_namespace_options();
   ns->set_network(o.host_network ? v1::NODE : v1::POD);
   ns->set_pid(o.pod_pid ? v1::POD : v1::CONTAINER);
@@ -257,6 +271,59 @@ std::string BerthdTest::run_pod(const PodOptions& o) {
   grpc::Status s = rt_->RunPodSandbox(ctx().get(), req, &resp);
   EXPECT_TRUE(s.ok()) << "RunPodSandbox: " << s.error_message();
   return resp.pod_sandbox_id();
+}
+
+grpc::Status BerthdTest::create_config(const std::string& pod, const v1::ContainerConfig& cfg, std::string* id) {
+  v1::CreateContainerRequest req;
+  req.set_pod_sandbox_id(pod);
+  *req.mutable_config() = cfg;
+  v1::CreateContainerResponse resp;
+  grpc::Status s = rt_->CreateContainer(ctx().get(), req, &resp);
+  if (id != nullptr) *id = resp.container_id();
+  return s;
+}
+
+nlohmann::json BerthdTest::container_info(const std::string& id) {
+  v1::ContainerStatusRequest req;
+  req.set_container_id(id);
+  req.set_verbose(true);
+  v1::ContainerStatusResponse resp;
+  grpc::Status s = rt_->ContainerStatus(ctx().get(), req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  auto it = resp.info().find("info");
+  if (it == resp.info().end()) return nlohmann::json::object();
+  nlohmann::json info = nlohmann::json::parse(it->second, nullptr, false);
+  return info.is_object() ? info : nlohmann::json::object();
+}
+
+size_t BerthdTest::containers_in(const std::string& pod) {
+  v1::ListContainersRequest req;
+  req.mutable_filter()->set_pod_sandbox_id(pod);
+  v1::ListContainersResponse resp;
+  EXPECT_TRUE(rt_->ListContainers(ctx().get(), req, &resp).ok());
+  return static_cast<size_t>(resp.containers_size());
+}
+
+std::string BerthdTest::run_config(const std::string& pod, const v1::ContainerConfig& cfg, grpc::Status* err) {
+  std::string id;
+  grpc::Status s = create_config(pod, cfg, &id);
+  if (s.ok()) {
+    v1::StartContainerRequest start;
+    start.set_container_id(id);
+    v1::StartContainerResponse started;
+    s = rt_->StartContainer(ctx().get(), start, &started);
+  }
+  if (err != nullptr) *err = s;
+  else EXPECT_TRUE(s.ok()) << "run " << cfg.metadata().name() << ": " << s.error_message();
+  return s.ok() ? id : "";
+}
+
+int BerthdTest::exec_exit(const std::string& id, const std::vector<std::string>& cmd, std::string* out) {
+  v1::ExecSyncResponse resp;
+  grpc::Status s = exec_sync(id, cmd, 10, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  if (out != nullptr) *out = resp.stdout();
+  return s.ok() ? resp.exit_code() : -1;
 }
 
 std::string BerthdTest::create_container(const std::string& pod, const ContainerOptions& o) {

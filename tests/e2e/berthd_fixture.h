@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
 
 #include "berth/admin/v1/admin.grpc.pb.h"
 #include "cri/cri_api.h"
@@ -29,6 +30,7 @@ struct PodOptions {
   uint32_t attempt = 0;
   bool host_network = false;
   bool pod_pid = false;
+  bool privileged = false;  // LinuxSandboxSecurityContext.privileged: needed by privileged containers
   std::string runtime_handler;
 };
 
@@ -61,6 +63,17 @@ class BerthdTest : public ::testing::Test {
   std::string run_pod(const PodOptions& o = {});
   std::string create_container(const std::string& pod, const ContainerOptions& o);
   std::string run_container(const std::string& pod, const ContainerOptions& o);  // create + start
+  // CreateContainer alone: its status, and the id in *id.
+  grpc::Status create_config(const std::string& pod, const v1::ContainerConfig& cfg, std::string* id = nullptr);
+  // ContainerStatus' verbose info: the container's "pid", "runtimeSpec", the "monitor", ...
+  nlohmann::json container_info(const std::string& id);
+  // How many containers ListContainers shows in `pod`.
+  size_t containers_in(const std::string& pod);
+  // Creates and starts `cfg` in `pod`: the id, or "" with the failed call's status in *err
+  // (an ADD_FAILURE when err is null).
+  std::string run_config(const std::string& pod, const v1::ContainerConfig& cfg, grpc::Status* err = nullptr);
+  // ExecSync's exit code (an ADD_FAILURE and -1 when the call itself fails); stdout in *out.
+  int exec_exit(const std::string& id, const std::vector<std::string>& cmd, std::string* out = nullptr);
   v1::ContainerStatus container_status(const std::string& id);
   // Polls ContainerStatus until the container has exited (or the time is up).
   v1::ContainerStatus wait_exited(const std::string& id, std::chrono::seconds limit = std::chrono::seconds(20));
@@ -68,6 +81,11 @@ class BerthdTest : public ::testing::Test {
   size_t read_log_size(const std::string& container_id) { return read_log(container_id).size(); }
   grpc::Status exec_sync(const std::string& id, const std::vector<std::string>& cmd, int64_t timeout_s,
                          v1::ExecSyncResponse* out);
+
+  // Builds one more test image with scripts/make-test-image and `args` (e.g. {"--user", "1000"}),
+  // tagged `tag`, and imports it into this test's berthd.
+  void import_test_image(const std::string& tag, const std::vector<std::string>& args);
+  void import_tar(const std::filesystem::path& tar);  // admin ImportImage
 
   std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
 

@@ -26,16 +26,8 @@ TEST_F(Restart, ContainersSurviveSigkillAndExitsWhileDownAreReported) {
   const std::string victim = run_container(pod, {.name = "victim", .command = {"sleep", "1000"}});
   const std::string finished = run_container(pod, {.name = "finished", .command = {"sh", "-c", "exit 4"}});
   wait_exited(finished);
-  const int victim_pid = [&] {
-    v1::ContainerStatusRequest r;
-    r.set_container_id(victim);
-    r.set_verbose(true);
-    v1::ContainerStatusResponse resp;
-    EXPECT_TRUE(rt_->ContainerStatus(ctx().get(), r, &resp).ok());
-    // The container's own pid: the info also holds the monitor's, under "monitor".
-    const nlohmann::json info = nlohmann::json::parse(resp.info().at("info"), nullptr, false);
-    return info.is_object() && info.contains("pid") ? info["pid"].get<int>() : 0;
-  }();
+  // The container's own pid: the info also holds the monitor's, under "monitor".
+  const int victim_pid = container_info(victim).value("pid", 0);
   ASSERT_GT(victim_pid, 0);
   const int monitors = live_monitor_count();
 

@@ -9,37 +9,14 @@
 namespace berth::e2e {
 namespace {
 
-class Security : public BerthdTest {
- protected:
-  // Creates and starts `cfg` in `pod`; returns the id, or "" with the status in *err.
-  std::string run_with(const std::string& pod, const v1::ContainerConfig& cfg, grpc::Status* err = nullptr) {
-    v1::CreateContainerRequest req;
-    req.set_pod_sandbox_id(pod);
-    *req.mutable_config() = cfg;
-    v1::CreateContainerResponse resp;
-    grpc::Status s = rt_->CreateContainer(ctx().get(), req, &resp);
-    if (err != nullptr) *err = s;
-    if (!s.ok()) return "";
-    v1::StartContainerRequest start;
-    start.set_container_id(resp.container_id());
-    v1::StartContainerResponse started;
-    EXPECT_TRUE(rt_->StartContainer(ctx().get(), start, &started).ok());
-    return resp.container_id();
-  }
-  int exec_exit(const std::string& id, const std::vector<std::string>& cmd) {
-    v1::ExecSyncResponse out;
-    grpc::Status s = exec_sync(id, cmd, 10, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.exit_code();
-  }
-};
+class Security : public BerthdTest {};
 
 TEST_F(Security, RuntimeDefaultSeccompBlocksSethostnameUnlessSysAdmin) {
   const std::string pod = run_pod({.name = "sec"});
   v1::ContainerConfig confined = container_config({.name = "confined", .command = {"sleep", "1000"}});
   auto* sc = confined.mutable_linux()->mutable_security_context();
   sc->mutable_seccomp()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
-  const std::string a = run_with(pod, confined);
+  const std::string a = run_config(pod, confined);
   ASSERT_FALSE(a.empty());
   EXPECT_NE(exec_exit(a, {"hostname", "renamed"}), 0) << "sethostname must be refused without CAP_SYS_ADMIN";
 
@@ -47,7 +24,7 @@ TEST_F(Security, RuntimeDefaultSeccompBlocksSethostnameUnlessSysAdmin) {
   admin.mutable_metadata()->set_name("admin");
   admin.set_log_path("admin.log");
   admin.mutable_linux()->mutable_security_context()->mutable_capabilities()->add_add_capabilities("SYS_ADMIN");
-  const std::string b = run_with(pod, admin);
+  const std::string b = run_config(pod, admin);
   ASSERT_FALSE(b.empty());
   EXPECT_EQ(exec_exit(b, {"hostname", "renamed"}), 0);
 }
@@ -56,7 +33,7 @@ TEST_F(Security, DropAllLeavesNoEffectiveCapabilities) {
   const std::string pod = run_pod({.name = "caps"});
   v1::ContainerConfig cfg = container_config({.name = "c", .command = {"sleep", "1000"}});
   cfg.mutable_linux()->mutable_security_context()->mutable_capabilities()->add_drop_capabilities("ALL");
-  const std::string c = run_with(pod, cfg);
+  const std::string c = run_config(pod, cfg);
   ASSERT_FALSE(c.empty());
   v1::ExecSyncResponse out;
   ASSERT_TRUE(exec_sync(c, {"grep", "CapEff", "/proc/self/status"}, 10, &out).ok());
@@ -70,12 +47,12 @@ TEST_F(Security, MissingLocalhostProfileIsInvalidArgumentNamingTheFile) {
   seccomp->set_profile_type(v1::SecurityProfile::Localhost);
   seccomp->set_localhost_ref("/nonexistent/profile.json");
   grpc::Status s;
-  EXPECT_TRUE(run_with(pod, cfg, &s).empty());
+  EXPECT_TRUE(run_config(pod, cfg, &s).empty());
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_TRUE(absl::StrContains(s.error_message(), "/nonexistent/profile.json")) << s.error_message();
   // Nothing reserved: the same name can be created once the profile is fixed.
   cfg.mutable_linux()->mutable_security_context()->clear_seccomp();
-  EXPECT_FALSE(run_with(pod, cfg, &s).empty()) << s.error_message();
+  EXPECT_FALSE(run_config(pod, cfg, &s).empty()) << s.error_message();
 }
 
 TEST_F(Security, NamespacedPodSysctlIsReadBackInside) {

@@ -121,6 +121,31 @@ TEST_F(PodNamespaces, PinsNetIpcUtsWithHostname) {
   EXPECT_TRUE(unpin_namespaces(dir_ / "ns").ok());  // idempotent
 }
 
+// With mappings the user namespace comes first, is pinned too, and owns the others.
+TEST_F(PodNamespaces, PinsAUserNamespaceThatOwnsTheOthers) {
+  auto pinned = pin_namespaces({.pinns_binary = kPinns, .dir = dir_ / "ns", .net = true, .ipc = true, .uts = true,
+                                .hostname = "userns-pod",
+                                .uid_map = {{.container_id = 0, .host_id = 100000, .length = 65536}},
+                                .gid_map = {{.container_id = 0, .host_id = 200000, .length = 65536}}});
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  ASSERT_EQ(pinned->user, dir_ / "ns" / "user");
+  EXPECT_NE(inode_of(*pinned->user), inode_of("/proc/self/ns/user"));
+  const std::string user = "--user=" + pinned->user->string();
+  const std::string net = "--net=" + pinned->net->string();
+  const std::string uts = "--uts=" + pinned->uts->string();
+  // Entering all of them works only when the user namespace owns the others.
+  EXPECT_EQ(run_ok({"/usr/bin/nsenter", user, net, uts, "cat", "/proc/self/uid_map"}).out,
+            "         0     100000      65536\n");
+  EXPECT_EQ(run_ok({"/usr/bin/nsenter", user, "cat", "/proc/self/gid_map"}).out, "         0     200000      65536\n");
+  EXPECT_EQ(run_ok({"/usr/bin/nsenter", user, net, uts, "hostname"}).out, "userns-pod\n");
+  // Root inside may change the network: it owns the network namespace.
+  run_ok({"/usr/bin/nsenter", user, net, "ip", "addr", "add", "10.1.2.3/32", "dev", "lo"});
+
+  ASSERT_TRUE(unpin_namespaces(dir_ / "ns").ok());
+  expect_no_pins();
+  EXPECT_TRUE(fs::is_empty(dir_ / "ns"));
+}
+
 TEST_F(PodNamespaces, PinsOnlyWhatIsAsked) {
   auto pinned = pin_namespaces({.pinns_binary = kPinns, .dir = dir_, .ipc = true});
   ASSERT_TRUE(pinned.ok()) << pinned.status();

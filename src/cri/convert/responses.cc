@@ -17,6 +17,30 @@ void fill_map(const std::map<std::string, std::string>& in, M* out) {
   for (const auto& [k, v] : in) (*out)[k] = v;
 }
 
+// The CRI-visible part of the container's resources (pids_limit is berthd's, not CRI's);
+// false when the container asked for none.
+bool fill_resources(const spec::ResourcesInput& r, v1::LinuxContainerResources* out) {
+  const bool any = r.cpu_period != 0 || r.cpu_quota != 0 || r.cpu_shares != 0 || r.memory_limit_in_bytes != 0 ||
+                   r.memory_swap_limit_in_bytes != 0 || !r.cpuset_cpus.empty() || !r.cpuset_mems.empty() ||
+                   r.oom_score_adj.has_value() || !r.hugepage_limits.empty() || !r.unified.empty();
+  if (!any) return false;
+  out->set_cpu_period(r.cpu_period);
+  out->set_cpu_quota(r.cpu_quota);
+  out->set_cpu_shares(r.cpu_shares);
+  out->set_memory_limit_in_bytes(r.memory_limit_in_bytes);
+  out->set_memory_swap_limit_in_bytes(r.memory_swap_limit_in_bytes);
+  out->set_oom_score_adj(r.oom_score_adj.value_or(0));
+  out->set_cpuset_cpus(r.cpuset_cpus);
+  out->set_cpuset_mems(r.cpuset_mems);
+  for (const spec::HugepageLimitInput& h : r.hugepage_limits) {
+    v1::HugepageLimit* l = out->add_hugepage_limits();
+    l->set_page_size(h.page_size);
+    l->set_limit(h.limit);
+  }
+  fill_map(r.unified, out->mutable_unified());
+  return true;
+}
+
 }  // namespace
 
 v1::PodSandboxState to_proto(core::PodState s) {
@@ -108,6 +132,14 @@ void to_proto(const core::ContainerView& v, bool verbose, v1::ContainerStatusRes
   st->set_image_id(r.image_ref);
   st->set_reason(r.reason);
   st->set_message(r.message);
+  v1::LinuxContainerUser* user = st->mutable_user()->mutable_linux();
+  user->set_uid(r.user.uid);
+  user->set_gid(r.user.gid);
+  for (int64_t g : r.user.groups) user->add_supplemental_groups(g);
+  // Signals the CRI enum has no name for (real-time ones) stay RUNTIME_DEFAULT.
+  v1::Signal stop_signal = v1::RUNTIME_DEFAULT;
+  if (!v1::Signal_Parse(r.stop_signal.empty() ? "SIGTERM" : r.stop_signal, &stop_signal)) stop_signal = v1::RUNTIME_DEFAULT;
+  st->set_stop_signal(stop_signal);
   fill_map(r.labels, st->mutable_labels());
   fill_map(r.annotations, st->mutable_annotations());
   for (const core::MountRecord& m : r.mounts) {
@@ -116,8 +148,14 @@ void to_proto(const core::ContainerView& v, bool verbose, v1::ContainerStatusRes
     pm->set_host_path(m.host_path);
     pm->set_readonly(m.readonly);
     pm->set_propagation(static_cast<v1::MountPropagation>(m.propagation));
+    pm->set_recursive_read_only(m.recursive_readonly);
+    pm->set_selinux_relabel(m.selinux_relabel);
+    if (!m.image.empty()) pm->mutable_image()->set_image(m.image);
+    pm->set_image_sub_path(m.image_sub_path);
   }
   st->set_log_path(v.log_path);
+  v1::LinuxContainerResources linux_resources;
+  if (fill_resources(r.resources, &linux_resources)) *st->mutable_resources()->mutable_linux() = std::move(linux_resources);
   if (verbose) (*out->mutable_info())["info"] = v.info.dump();
 }
 

@@ -96,5 +96,28 @@ TEST_F(ConfigTest, RegistryErrorsNameTheKey) {
   EXPECT_NE(s.message().find("images.search"), std::string::npos) << s;
 }
 
+TEST_F(ConfigTest, ContainersPidsLimit) {
+  Config c;
+  EXPECT_EQ(c.containers.pids_limit, 0) << "not set by default";
+  ASSERT_TRUE(apply_toml(c, "[containers]\npids_limit = 1024\n", "t.toml").ok());
+  EXPECT_EQ(c.containers.pids_limit, 1024);
+  absl::Status s = apply_toml(c, "[containers]\npid_limit = 1\n", "t.toml");
+  EXPECT_NE(s.message().find("containers.pid_limit"), std::string::npos) << s;
+  ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", "[containers]\npids_limit = -2\n").ok());
+  auto bad = load_config({.config_file = dir_ / "berth.toml"}, "/bin");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("containers.pids_limit"), std::string::npos) << bad.status();
+}
+
+TEST_F(ConfigTest, ContainersShmSize) {
+  Config c;
+  EXPECT_EQ(c.containers.shm_size_bytes, 64 << 20);
+  ASSERT_TRUE(apply_toml(c, "[containers]\nshm_size_bytes = 33554432\n", "t.toml").ok());
+  EXPECT_EQ(c.containers.shm_size_bytes, 32 << 20);
+  ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", "[containers]\nshm_size_bytes = 0\n").ok());
+  auto bad = load_config({.config_file = dir_ / "berth.toml"}, "/bin");
+  EXPECT_NE(bad.status().message().find("containers.shm_size_bytes 0"), std::string::npos) << bad.status();
+}
+
 }  // namespace
 }  // namespace berth::config

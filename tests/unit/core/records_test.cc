@@ -24,6 +24,23 @@ TEST(Records, PodRoundTrip) {
   EXPECT_EQ(back->monitor_pid, 77);
 }
 
+TEST(Records, PodUserNamespaceRoundTrip) {
+  PodRecord p{.id = PodId("abc")};
+  p.spec.userns = {.mode = UserNsMode::Pod,
+                   .uids = {{.host_id = 100000, .container_id = 0, .length = 65536}},
+                   .gids = {{.host_id = 200000, .container_id = 0, .length = 65536}}};
+  auto back = decode_pod(encode(p));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(same_user_namespace(back->spec.userns, p.spec.userns));
+  UserNamespaceSpec other = p.spec.userns;
+  other.gids[0].host_id = 300000;
+  EXPECT_FALSE(same_user_namespace(other, p.spec.userns));
+  // A record written before user namespaces existed reads as NODE.
+  auto old = decode_pod(R"({"id": "x", "spec": {"metadata": {"name": "n"}}})");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->spec.userns.mode, UserNsMode::Node);
+}
+
 TEST(Records, ContainerRoundTripAndCorruption) {
   ContainerRecord c{.id = ContainerId("c1"), .pod_id = PodId("p1"), .name = "app", .attempt = 1,
                     .state = ContainerState::Exited, .exit_code = 3, .reason = "Error"};
@@ -35,6 +52,39 @@ TEST(Records, ContainerRoundTripAndCorruption) {
   EXPECT_EQ(back->mounts.at(0).host_path, "/srv");
   EXPECT_EQ(decode_container("{not json").status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(decode_container(R"({"exit_code":"three"})").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(Records, ResourcesRoundTrip) {
+  ContainerRecord c{.id = ContainerId("c1"), .pod_id = PodId("p1"), .name = "app"};
+  c.resources = {.cpu_period = 100000, .cpu_quota = 50000, .cpu_shares = 512, .memory_limit_in_bytes = 1 << 30,
+                 .memory_swap_limit_in_bytes = 2LL << 30, .cpuset_cpus = "0-1", .cpuset_mems = "0",
+                 .oom_score_adj = -5, .hugepage_limits = {{"2MB", 4 << 20}}, .unified = {{"memory.high", "9"}},
+                 .pids_limit = 64};
+  auto back = decode_container(encode(c));
+  ASSERT_TRUE(back.ok()) << back.status();
+  const spec::ResourcesInput& r = back->resources;
+  EXPECT_EQ(r.cpu_quota, 50000);
+  EXPECT_EQ(r.memory_swap_limit_in_bytes, 2LL << 30);
+  EXPECT_EQ(r.cpuset_mems, "0");
+  EXPECT_EQ(r.oom_score_adj, -5);
+  ASSERT_EQ(r.hugepage_limits.size(), 1u);
+  EXPECT_EQ(r.hugepage_limits[0].page_size, "2MB");
+  EXPECT_EQ(r.hugepage_limits[0].limit, 4u << 20);
+  EXPECT_EQ(r.unified.at("memory.high"), "9");
+  EXPECT_EQ(r.pids_limit, 64);
+  // A record written before resources were recorded reads as "none".
+  auto old = decode_container(R"({"id":"c2","pod_id":"p1","name":"x"})");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_FALSE(old->resources.oom_score_adj.has_value());
+  EXPECT_EQ(old->resources.memory_limit_in_bytes, 0);
+
+  PodRecord p{.id = PodId("p1")};
+  p.spec.overhead.cpu_shares = 10;
+  p.spec.resources.memory_limit_in_bytes = 1 << 20;
+  auto pod = decode_pod(encode(p));
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  EXPECT_EQ(pod->spec.overhead.cpu_shares, 10);
+  EXPECT_EQ(pod->spec.resources.memory_limit_in_bytes, 1 << 20);
 }
 
 TEST(Records, NameKeysDistinguishAttempts) {

@@ -16,5 +16,18 @@ TEST(StopSignal, NamesNumbersAndRealtime) {
     EXPECT_EQ(parse_signal(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
 }
 
+TEST(StopSignal, CanonicalNamesRoundTrip) {
+  EXPECT_EQ(signal_name(SIGTERM), "SIGTERM");
+  EXPECT_EQ(signal_name(SIGABRT), "SIGABRT") << "not its alias SIGIOT";
+  EXPECT_EQ(signal_name(SIGRTMIN), "SIGRTMIN");
+  EXPECT_EQ(signal_name(SIGRTMIN + 3), "SIGRTMIN+3");
+  EXPECT_EQ(signal_name(0), "");
+  for (int n = 1; n < NSIG; ++n) {
+    std::string name = signal_name(n);
+    if (name.empty()) continue;  // numbers between the classic signals and SIGRTMIN
+    EXPECT_EQ(*parse_signal(name), n) << name;
+  }
+}
+
 }  // namespace
 }  // namespace berth::core

@@ -70,6 +70,62 @@ TEST(Convert, ContainerRequestValidatesNameImageAndMounts) {
   EXPECT_EQ(ok->mounts.at(0).propagation, static_cast<int>(v1::PROPAGATION_HOST_TO_CONTAINER));
 }
 
+TEST(Convert, ContainerRequestCarriesEveryMountField) {
+  v1::CreateContainerRequest r;
+  r.set_pod_sandbox_id("p1");
+  r.mutable_config()->mutable_metadata()->set_name("app");
+  r.mutable_config()->mutable_image()->set_image("busybox");
+  auto* bind = r.mutable_config()->add_mounts();
+  bind->set_container_path("/data");
+  bind->set_host_path("/srv/data");
+  bind->set_readonly(true);
+  bind->set_recursive_read_only(true);
+  bind->set_selinux_relabel(true);
+  auto* uid = bind->add_uidmappings();
+  uid->set_host_id(100000);
+  uid->set_length(65536);
+  auto* gid = bind->add_gidmappings();
+  gid->set_host_id(200000);
+  gid->set_container_id(1);
+  gid->set_length(10);
+  // An image mount has no host path (KEP 4639).
+  auto* img = r.mutable_config()->add_mounts();
+  img->set_container_path("/img");
+  img->mutable_image()->set_image("sha256:abc");
+  img->set_image_sub_path("etc");
+  auto ok = to_container_request(r);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  const spec::MountInput& b = ok->container.mounts.at(0);
+  EXPECT_TRUE(b.readonly);
+  EXPECT_TRUE(b.recursive_readonly);
+  EXPECT_TRUE(b.selinux_relabel);
+  ASSERT_EQ(b.uid_mappings.size(), 1u);
+  EXPECT_EQ(b.uid_mappings[0].host_id, 100000u);
+  EXPECT_EQ(b.uid_mappings[0].length, 65536u);
+  ASSERT_EQ(b.gid_mappings.size(), 1u);
+  EXPECT_EQ(b.gid_mappings[0].container_id, 1u);
+  const spec::MountInput& i = ok->container.mounts.at(1);
+  EXPECT_EQ(i.host_path, "");
+  EXPECT_EQ(i.image, "sha256:abc");
+  EXPECT_EQ(i.image_sub_path, "etc");
+  EXPECT_TRUE(ok->mounts.at(0).recursive_readonly);
+  EXPECT_EQ(ok->mounts.at(1).image, "sha256:abc");
+  EXPECT_EQ(ok->mounts.at(1).image_sub_path, "etc");
+
+  img->set_host_path("/srv");
+  absl::Status s = to_container_request(r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("\"/img\""), std::string_view::npos) << s;
+  img->clear_host_path();
+  img->clear_image();
+  EXPECT_EQ(to_container_request(r).status().code(), absl::StatusCode::kInvalidArgument) << "neither host_path nor image";
+  img->mutable_image()->set_image("sha256:abc");
+  img->set_propagation(static_cast<v1::MountPropagation>(7));
+  s = to_container_request(r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("propagation 7"), std::string_view::npos) << s;
+}
+
 v1::CreateContainerRequest container_request() {
   v1::CreateContainerRequest r;
   r.set_pod_sandbox_id("p1");
@@ -86,6 +142,7 @@ v1::LinuxContainerSecurityContext* security_context(v1::CreateContainerRequest& 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 void set_legacy_seccomp(v1::LinuxContainerSecurityContext* sc, const std::string& v) { sc->set_seccomp_profile_path(v); }
+void set_legacy_seccomp(v1::LinuxSandboxSecurityContext* sc, const std::string& v) { sc->set_seccomp_profile_path(v); }
 void set_legacy_apparmor(v1::LinuxContainerSecurityContext* sc, const std::string& v) { sc->set_apparmor_profile(v); }
 #pragma GCC diagnostic pop
 
@@ -205,6 +262,105 @@ TEST(Convert, ImageUserBecomesUidOrUsername) {
   to_proto(img, &named);
   EXPECT_EQ(named.username(), "berth");
   EXPECT_FALSE(named.has_uid());
+}
+
+TEST(Convert, SupplementalGroupsPolicyAndPidModes) {
+  v1::CreateContainerRequest r = container_request();
+  auto* sc = security_context(r);
+  auto ok = to_container_request(r);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->container.supplemental_groups_policy, spec::SupplementalGroupsPolicy::Merge);
+  EXPECT_FALSE(ok->container.pid_mode.has_value()) << "no namespace_options: the pod's";
+
+  sc->set_supplemental_groups_policy(v1::Strict);
+  sc->mutable_namespace_options()->set_pid(v1::TARGET);
+  sc->mutable_namespace_options()->set_target_id("abc123");
+  ok = to_container_request(r);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->container.supplemental_groups_policy, spec::SupplementalGroupsPolicy::Strict);
+  EXPECT_EQ(ok->container.pid_mode, spec::PidMode::Target);
+  EXPECT_EQ(ok->container.pid_target_id, "abc123");
+
+  sc->mutable_namespace_options()->clear_target_id();
+  absl::Status s = to_container_request(r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("namespace_options.target_id"), std::string_view::npos) << s;
+  sc->mutable_namespace_options()->set_pid(v1::NODE);
+  EXPECT_EQ(to_container_request(r)->container.pid_mode, spec::PidMode::Node);
+  sc->set_supplemental_groups_policy(static_cast<v1::SupplementalGroupsPolicy>(7));
+  EXPECT_NE(to_container_request(r).status().message().find("supplemental_groups_policy \"7\""),
+            std::string_view::npos);
+}
+
+TEST(Convert, StopSignalByName) {
+  v1::CreateContainerRequest r = container_request();
+  EXPECT_EQ(to_container_request(r)->stop_signal, "") << "RUNTIME_DEFAULT: the image's";
+  v1::Signal usr1 = v1::RUNTIME_DEFAULT;
+  ASSERT_TRUE(v1::Signal_Parse("SIGUSR1", &usr1));
+  r.mutable_config()->set_stop_signal(usr1);
+  EXPECT_EQ(to_container_request(r)->stop_signal, "SIGUSR1");
+}
+
+TEST(Convert, SandboxSecurityContext) {
+  v1::PodSandboxConfig c = pod_config();
+  auto* sc = c.mutable_linux()->mutable_security_context();
+  sc->set_privileged(true);
+  auto s = to_pod_spec(c, "");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->privileged);
+
+  sc->mutable_run_as_group()->set_value(5);
+  EXPECT_EQ(to_pod_spec(c, "").status().message(),
+            "pod \"web\": security_context.run_as_group is set without security_context.run_as_user");
+  sc->mutable_run_as_user()->set_value(5);
+  EXPECT_TRUE(to_pod_spec(c, "").ok());
+
+  sc->mutable_seccomp()->set_profile_type(v1::SecurityProfile::Localhost);
+  sc->mutable_seccomp()->set_localhost_ref("relative.json");
+  EXPECT_EQ(to_pod_spec(c, "").status().message(),
+            "pod \"web\": seccomp.localhost_ref \"relative.json\" must be an absolute path");
+  sc->clear_seccomp();
+  set_legacy_seccomp(sc, "bogus");
+  EXPECT_EQ(to_pod_spec(c, "").status().code(), absl::StatusCode::kInvalidArgument);
+  set_legacy_seccomp(sc, "runtime/default");
+  sc->mutable_apparmor()->set_profile_type(v1::SecurityProfile::Localhost);
+  EXPECT_NE(to_pod_spec(c, "").status().message().find("apparmor.localhost_ref"), std::string_view::npos);
+}
+
+// NamespaceOption.userns_options: unset and NODE are the host's; POD carries the mappings;
+// CONTAINER and TARGET are not user namespace modes.
+TEST(Convert, UserNamespaceOptions) {
+  v1::PodSandboxConfig c = pod_config();
+  auto* ns = c.mutable_linux()->mutable_security_context()->mutable_namespace_options();
+  EXPECT_EQ(to_pod_spec(c, "")->userns.mode, core::UserNsMode::Node);
+
+  v1::UserNamespace* u = ns->mutable_userns_options();
+  u->set_mode(v1::POD);
+  v1::IDMapping* m = u->add_uids();
+  m->set_host_id(100000);
+  m->set_container_id(0);
+  m->set_length(65536);
+  *u->add_gids() = *m;
+  absl::StatusOr<core::PodSpec> s = to_pod_spec(c, "");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->userns.mode, core::UserNsMode::Pod);
+  ASSERT_EQ(s->userns.uids.size(), 1u);
+  EXPECT_EQ(s->userns.uids[0].host_id, 100000u);
+  EXPECT_EQ(s->userns.gids[0].length, 65536u);
+
+  u->set_mode(v1::TARGET);
+  EXPECT_EQ(to_pod_spec(c, "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(to_pod_spec(c, "").status().message().find("userns_options.mode"), std::string_view::npos);
+  u->set_mode(v1::NODE);
+  EXPECT_NE(to_pod_spec(c, "").status().message().find("mode is NODE"), std::string_view::npos);
+
+  v1::CreateContainerRequest r = container_request();
+  EXPECT_FALSE(to_container_request(r)->userns.has_value());
+  security_context(r)->mutable_namespace_options()->mutable_userns_options()->set_mode(v1::NODE);
+  ASSERT_TRUE(to_container_request(r)->userns.has_value());
+  EXPECT_EQ(to_container_request(r)->userns->mode, core::UserNsMode::Node);
+  security_context(r)->mutable_namespace_options()->mutable_userns_options()->set_mode(v1::CONTAINER);
+  EXPECT_EQ(to_container_request(r).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ TEST(GenerateSpec, ProcessBasics) {
   EXPECT_EQ(p["args"], json({"sh", "-c", "echo ok"}));
   EXPECT_EQ(p["env"], json({"PATH=/bin", "LANG=en", "HOSTNAME=web"}));
   EXPECT_EQ(p["cwd"], "/");
-  EXPECT_EQ(p["user"], json::parse(R"({"uid": 0, "gid": 0})"));
+  EXPECT_EQ(p["user"], json::parse(R"({"uid": 0, "gid": 0, "additionalGids": [0]})"));
   EXPECT_EQ(p["noNewPrivileges"], false);
   EXPECT_EQ(p["rlimits"], json::parse(R"([{"type": "RLIMIT_NOFILE", "hard": 1048576, "soft": 1048576}])"));
   EXPECT_FALSE(p.contains("oomScoreAdj"));
@@ -101,7 +101,7 @@ TEST(GenerateSpec, UserWithAdditionalGids) {
   in.users.group_members = {{2000, {"berth"}}};
   in.image.user = "berth";
   in.container.supplemental_groups = {5};
-  EXPECT_EQ(spec_of(in)["process"]["user"], json::parse(R"({"uid": 1000, "gid": 1000, "additionalGids": [5, 2000]})"));
+  EXPECT_EQ(spec_of(in)["process"]["user"], json::parse(R"({"uid": 1000, "gid": 1000, "additionalGids": [1000, 5, 2000]})"));
   in.container.run_as_username = "nobody";
   absl::Status s = generate_spec(in).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);

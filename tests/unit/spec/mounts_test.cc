@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "unit/spec/spec_test_input.h"
 
 namespace berth::spec {
@@ -138,6 +140,107 @@ TEST(Mounts, BadPathsAreInvalidArgumentNamingThem) {
                  "container \"app\": mount container_path \"/x/..\" would hide the rootfs");
   expect_invalid({{.container_path = "/data", .host_path = "/a"}, {.container_path = "/data/", .host_path = "/b"}},
                  "container \"app\": two mounts have container_path \"/data/\"");
+}
+
+TEST(Mounts, RecursiveReadOnlyIsBoundReadOnlyAndPrivate) {
+  SpecInput in = pod_container_input();
+  // core/ has replaced host_path with its read-only clone of the tree.
+  in.container.mounts = {{.container_path = "/data", .host_path = "/var/lib/berth/bundles/c1/mounts/0",
+                          .readonly = true, .recursive_readonly = true}};
+  EXPECT_EQ(*find_mount(mounts_of(in), "/data"), json::parse(R"({"destination": "/data", "type": "bind",
+      "source": "/var/lib/berth/bundles/c1/mounts/0", "options": ["rbind", "ro", "rprivate"]})"));
+}
+
+TEST(Mounts, RecursiveReadOnlyNeedsReadOnlyAndPrivatePropagation) {
+  expect_invalid({{.container_path = "/data", .host_path = "/srv", .recursive_readonly = true}},
+                 "container \"app\": mount \"/data\": recursive_read_only needs readonly");
+  expect_invalid({{.container_path = "/data", .host_path = "/srv", .readonly = true, .recursive_readonly = true,
+                   .propagation = MountPropagation::HostToContainer}},
+                 "container \"app\": mount \"/data\": recursive_read_only needs propagation PRIVATE");
+}
+
+TEST(Mounts, ImageMountIsReadOnlyAndPrivateWhateverWasAsked) {
+  SpecInput in = pod_container_input();
+  in.container.mounts = {{.container_path = "/img", .host_path = "/var/lib/berth/bundles/c1/images/0/etc",
+                          .image = "sha256:abc", .image_sub_path = "etc"}};
+  EXPECT_EQ(*find_mount(mounts_of(in), "/img"), json::parse(R"({"destination": "/img", "type": "bind",
+      "source": "/var/lib/berth/bundles/c1/images/0/etc", "options": ["rbind", "ro", "rprivate"]})"));
+}
+
+TEST(Mounts, ImageMountCoreDidNotPrepareIsAnInternalError) {
+  SpecInput in = pod_container_input();
+  in.container.mounts = {{.container_path = "/img", .image = "busybox"}};
+  absl::Status s = build_mounts(in).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_NE(s.message().find("/img"), std::string_view::npos) << s;
+}
+
+TEST(Mounts, ImageMountRulesAreCheckedBeforeAnythingIsMounted) {
+  ContainerInput c{.name = "app"};
+  c.mounts = {{.container_path = "/img", .image = "busybox"}};
+  EXPECT_TRUE(check_mounts(c).ok()) << "an image mount has no host_path yet";
+  c.mounts[0].image_sub_path = "usr/./lib";
+  EXPECT_TRUE(check_mounts(c).ok());
+  for (const char* bad : {"../etc", "/etc", "a/../../b", ".."}) {
+    c.mounts[0].image_sub_path = bad;
+    absl::Status s = check_mounts(c);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(std::string(s.message()), fmt::format("container \"app\": mount \"/img\": image_sub_path \"{}\" must be "
+                                                    "a relative path inside image \"busybox\"", bad));
+  }
+  expect_invalid({{.container_path = "/x", .host_path = "/srv", .image_sub_path = "etc"}},
+                 "container \"app\": mount \"/x\": image_sub_path \"etc\" is set but image is not");
+}
+
+TEST(Mounts, MappingsNotStagedAsAnIdmappedMountAreRefusedNotDropped) {
+  SpecInput in = pod_container_input();
+  in.container.mounts = {{.container_path = "/data", .host_path = "/srv", .uid_mappings = {{.host_id = 1000, .length = 1}}}};
+  EXPECT_TRUE(check_mounts(in.container).ok()) << "core stages them before the spec is built";
+  absl::Status s = build_mounts(in).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("\"/data\""), std::string_view::npos) << s;
+  in.container.mounts[0].uid_mappings.clear();
+  in.container.mounts[0].gid_mappings = {{.host_id = 1000, .length = 1}};
+  EXPECT_EQ(build_mounts(in).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(Mounts, SelinuxRelabelIsIgnoredWithoutSelinuxAndRefusedWithIt) {
+  SpecInput in = pod_container_input();
+  in.container.mounts = {{.container_path = "/data", .host_path = "/srv", .selinux_relabel = true}};
+  EXPECT_EQ((*find_mount(mounts_of(in), "/data"))["options"], json({"rbind", "rw", "rprivate"}));
+  in.has_selinux = true;
+  absl::Status s = build_mounts(in).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("\"/data\""), std::string_view::npos) << s;
+}
+
+TEST(Mounts, FileBindMountIsAnRbindLikeAnyOther) {
+  SpecInput in = pod_container_input();
+  in.container.mounts = {{.container_path = "/dev/termination-log", .host_path = "/var/lib/kubelet/pods/u/c/abc"}};
+  EXPECT_EQ(*find_mount(mounts_of(in), "/dev/termination-log"), json::parse(R"({"destination": "/dev/termination-log",
+      "type": "bind", "source": "/var/lib/kubelet/pods/u/c/abc", "options": ["rbind", "rw", "rprivate"]})"));
+}
+
+TEST(Mounts, ImageVolumesNotCoveredByAConfigMountNeedADirectory) {
+  ContainerInput c{.name = "app"};
+  oci::ImageConfig image;
+  image.volumes = {"/data", "/var/lib/db/", "/logs", "cache", "/data", "/srv/sub"};
+  c.mounts = {{.container_path = "/logs", .host_path = "/h/logs"}, {.container_path = "/srv", .host_path = "/h/srv"},
+              {.container_path = "/var/lib/d", .host_path = "/h/d"}};
+  absl::StatusOr<std::vector<std::string>> v = uncovered_image_volumes(c, image);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(*v, (std::vector<std::string>{"/data", "/var/lib/db", "/cache"}))
+      << "/logs is mounted, /srv/sub lies in a mount, /var/lib/d is only a name prefix of /var/lib/db";
+  image.volumes = {"/"};
+  EXPECT_EQ(uncovered_image_volumes(c, image).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Mounts, ImageVolumeMountsAreWritableEvenOnAReadOnlyRootfs) {
+  SpecInput in = pod_container_input();
+  in.container.readonly_rootfs = true;
+  // What core/ adds for an image VOLUME: a bind of the container's own directory.
+  in.container.mounts = {{.container_path = "/data", .host_path = "/var/lib/berth/layers/c1/volumes/0"}};
+  EXPECT_EQ((*find_mount(mounts_of(in), "/data"))["options"], json({"rbind", "rw", "rprivate"}));
 }
 
 TEST(Mounts, RootfsPropagationFollowsTheStrongestMount) {

@@ -35,25 +35,25 @@ TEST(ResolveUser, NoUserAnywhereIsRoot) {
   ResolvedUser u = ok(kApp, {});
   EXPECT_EQ(u.uid, 0);
   EXPECT_EQ(u.gid, 0);
-  EXPECT_EQ(u.additional_gids, G{});
+  EXPECT_EQ(u.additional_gids, G{0}) << "the primary group is always in the list";
 }
 
 TEST(ResolveUser, ImageUserByName) {
   ResolvedUser u = ok(kApp, image_user("berth"));
   EXPECT_EQ(u.uid, 1000);
   EXPECT_EQ(u.gid, 1000);
-  EXPECT_EQ(u.additional_gids, (G{2000, 2001})) << "the /etc/group groups that list the user";
+  EXPECT_EQ(u.additional_gids, (G{1000, 2000, 2001})) << "the /etc/group groups that list the user";
 }
 
 TEST(ResolveUser, ImageUserByUid) {
   ResolvedUser u = ok(kApp, image_user("1001"));
   EXPECT_EQ(u.uid, 1001);
   EXPECT_EQ(u.gid, 1001) << "primary gid from the passwd entry of that uid";
-  EXPECT_EQ(u.additional_gids, (G{2001, 2002}));
+  EXPECT_EQ(u.additional_gids, (G{1001, 2001, 2002}));
   u = ok(kApp, image_user("4242"));
   EXPECT_EQ(u.uid, 4242);
   EXPECT_EQ(u.gid, 0) << "a uid without a passwd entry runs with gid 0";
-  EXPECT_EQ(u.additional_gids, G{});
+  EXPECT_EQ(u.additional_gids, G{0});
 }
 
 TEST(ResolveUser, ImageUserWithGroup) {
@@ -86,7 +86,7 @@ TEST(ResolveUser, RunAsUserOverridesTheImage) {
   ResolvedUser u = ok(c, image_user("berth:extra"));
   EXPECT_EQ(u.uid, 1001);
   EXPECT_EQ(u.gid, 1001) << "the image's group goes with the image's user";
-  EXPECT_EQ(u.additional_gids, (G{2001, 2002}));
+  EXPECT_EQ(u.additional_gids, (G{1001, 2001, 2002}));
   c.run_as_user = 0;
   EXPECT_EQ(ok(c, image_user("berth")).uid, 0) << "run_as_user 0 is root, not 'unset'";
   c.run_as_user = 5000;
@@ -98,7 +98,7 @@ TEST(ResolveUser, RunAsUsername) {
   ResolvedUser u = ok(c, image_user("svc"));
   EXPECT_EQ(u.uid, 1000);
   EXPECT_EQ(u.gid, 1000);
-  EXPECT_EQ(u.additional_gids, (G{2000, 2001}));
+  EXPECT_EQ(u.additional_gids, (G{1000, 2000, 2001}));
   c.run_as_username = "nobody-here";
   absl::Status s = err(c, {});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
@@ -121,11 +121,21 @@ TEST(ResolveUser, RunAsGroupWithoutUserIsInvalidArgument) {
   EXPECT_EQ(s.message(), "container \"app\": run_as_group is set without run_as_user or run_as_username");
 }
 
-TEST(ResolveUser, SupplementalGroupsFirstThenImageMembershipsWithoutRepeats) {
-  ContainerInput c{.name = "app", .run_as_user = 1000, .supplemental_groups = {5, 2001, 5, 7}};
-  EXPECT_EQ(ok(c, {}).additional_gids, (G{5, 2001, 7, 2000}));
+TEST(ResolveUser, PrimaryThenSupplementalThenImageMembershipsWithoutRepeats) {
+  ContainerInput c{.name = "app", .run_as_user = 1000, .supplemental_groups = {5, 2001, 5, 7, 1000}};
+  EXPECT_EQ(ok(c, {}).additional_gids, (G{1000, 5, 2001, 7, 2000}));
   c = {.name = "app", .supplemental_groups = {10}};
-  EXPECT_EQ(ok(c, {}).additional_gids, (G{10})) << "root from no USER still gets the supplemental groups";
+  EXPECT_EQ(ok(c, {}).additional_gids, (G{0, 10})) << "root from no USER still gets the supplemental groups";
+}
+
+TEST(ResolveUser, StrictPolicyLeavesOutTheImagesGroupMemberships) {
+  ContainerInput c{.name = "app", .run_as_user = 1000, .supplemental_groups = {5},
+                   .supplemental_groups_policy = SupplementalGroupsPolicy::Strict};
+  EXPECT_EQ(ok(c, {}).additional_gids, (G{1000, 5}));
+  c.run_as_group = 3000;
+  EXPECT_EQ(ok(c, {}).additional_gids, (G{3000, 5})) << "run_as_group replaces the primary group in the list too";
+  c = {.name = "app", .supplemental_groups_policy = SupplementalGroupsPolicy::Strict};
+  EXPECT_EQ(ok(c, image_user("berth")).additional_gids, (G{1000})) << "the image's USER under Strict";
 }
 
 TEST(ResolveUser, NegativeIdsAreInvalidArgument) {

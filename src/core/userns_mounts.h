@@ -1,0 +1,48 @@
+#pragma once
+// A container's filesystems in a pod user namespace (NamespaceOption.userns_options mode POD),
+// and idmapped config mounts (CRI Mount.uidMappings/gidMappings). runc 1.1 makes no idmapped
+// mounts itself, so berthd makes them on the host and the spec names their paths:
+//   <bundle>/idmap/l<i>  lower layer i (topmost first) through the pod's user namespace; the
+//                        overlay holds its own clone, so these are detached once it is mounted
+//                        (overlay itself cannot be idmapped, its layers can)
+//   <bundle>/idmap/v<i>  config mount i through the pod's user namespace, or through a user
+//                        namespace made for that mount's own mappings
+// An id stored on disk is seen inside as itself: image files owned by 0 are root's inside, and
+// a file the container's root creates is stored as 0. Teardown unmounts everything under the
+// bundle.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <absl/status/status.h>
+
+#include "core/records.h"
+#include "spec/container_spec.h"
+
+namespace berth::core {
+
+// Before anything is created. InvalidArgument naming the mount: uid mappings without gid
+// mappings or the reverse, or mappings spec::validate_id_mappings refuses. Unimplemented: an
+// idmapped image mount.
+absl::Status check_mount_idmaps(const std::string& container, const std::vector<spec::MountInput>& mounts);
+
+// runc mounts the rootfs from inside the user namespace, as the container's root: every
+// directory above `bundle` must be searchable by others. `bundle` itself and the directories
+// from `own_root` down are berthd's and get o+x; FailedPrecondition naming a directory above
+// `own_root` that lacks it.
+absl::Status make_bundle_searchable(const std::filesystem::path& bundle, const std::filesystem::path& own_root);
+
+// The container's overlay on `rootfs` with every lower layer idmapped through the pod's user
+// namespace and the upper directory owned by the container's root on the host.
+// FailedPrecondition naming the layer where the kernel or its filesystem cannot idmap.
+absl::Status mount_userns_rootfs(const PodRecord& pod, const std::vector<std::filesystem::path>& lower,
+                                 const std::filesystem::path& upper, const std::filesystem::path& work,
+                                 const std::filesystem::path& bundle, const std::filesystem::path& rootfs);
+
+// Replaces the host_path of each config bind mount that needs it by an idmapped mount under
+// `bundle`: the mount's own mappings when it has them, else the pod's user namespace when the
+// pod has one. Image mounts stay as they are (read-only, files readable by all).
+absl::Status idmap_config_mounts(const PodRecord& pod, const std::filesystem::path& bundle,
+                                 std::vector<spec::MountInput>& mounts);
+
+}  // namespace berth::core
