@@ -17,6 +17,7 @@
 #include "core/image_users.h"
 #include "core/seccomp_profile.h"
 #include "core/label_selector.h"
+#include "core/pod_resources.h"
 #include "core/pod_layout.h"
 #include "core/stop_signal.h"
 #include "sys/fs.h"
@@ -95,11 +96,6 @@ ProcessUser process_user(const nlohmann::json& user) {
   return out;
 }
 
-// What the node's cgroups can enforce for a container of `pod` (swap accounting is looked up
-// on the pod's group, which exists).
-spec::CgroupFacts cgroup_facts(const cgroup::CgroupfsManager& cgroups, const PodRecord& pod) {
-  return {.v2 = cgroups.mode() == cgroup::CgroupMode::V2, .swap = cgroups.has_swap_accounting(pod.cgroup)};
-}
 
 std::string exit_reason(const runtime::ExitRecord& x) {
   if (x.oom_killed) return "OOMKilled";
@@ -157,10 +153,6 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
     return absl::FailedPreconditionError(fmt::format("container \"{}\": pod sandbox \"{}\" is not ready (state {})",
                                                      name, pod.id.str(), to_string(pod.state)));
   ASSIGN_OR_RETURN(const fs::path log_path, resolve_log_path(pod, name, req.log_path));
-  for (const MountRecord& m : req.mounts)
-    if (!fs::path(m.container_path).is_absolute())
-      return absl::InvalidArgumentError(
-          fmt::format("container \"{}\": mount container_path \"{}\" must be absolute", name, m.container_path));
   absl::StatusOr<image::ImageRecord> image = images_.resolve(req.image);
   if (!image.ok()) return annotate(image.status(), "container \"{}\": image \"{}\"", name, req.image);
   ASSIGN_OR_RETURN(std::vector<fs::path> layers, images_.layer_dirs(image->id));
@@ -199,7 +191,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   // Resources are checked and host devices looked up before anything is created, so a bad
   // request or a missing device leaves nothing behind.
   req.container.resources.pids_limit = state_.settings.pids_limit;
-  const spec::CgroupFacts facts = cgroup_facts(cgroups_, pod);
+  const spec::CgroupFacts facts = cgroup_facts(cgroups_, pod.cgroup);
   if (absl::Status s = spec::linux_resources(req.container.resources, facts).status(); !s.ok())
     return annotate(s, "container \"{}\"", name);
   ASSIGN_OR_RETURN(std::vector<spec::HostDevice> devices,
@@ -208,7 +200,8 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   // Mounts, last of the checks because it may create missing host directories (removed
   // again if the create fails): the rules, host paths resolved, propagation against the
   // host's mounts, the images of image mounts.
-  ASSIGN_OR_RETURN(HostMounts host_mounts, HostMounts::prepare(req.container, images_, node_has_selinux()));
+  const bool has_selinux = node_has_selinux();
+  ASSIGN_OR_RETURN(HostMounts host_mounts, HostMounts::prepare(req.container, images_, has_selinux));
 
   const std::string key = container_name_key(pod.id, name, req.attempt);
   const ContainerId id{random_hex_id()};
@@ -262,7 +255,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   in.node_capabilities = node_capabilities();
   in.pod = pod_input(pod, id);
   in.has_apparmor = node_has_apparmor();
-  in.has_selinux = node_has_selinux();
+  in.has_selinux = has_selinux;
   in.localhost_seccomp_profile = std::move(seccomp_profile);
   in.target_pid_ns = std::move(target_pid_ns);
   in.devices = std::move(devices);
@@ -476,7 +469,7 @@ absl::Status ContainerService::update_resources(const OpContext& /*op*/, const s
     return absl::FailedPreconditionError(
         fmt::format("container {} is {}: resources of a stopped container cannot change", rec.id.str(), to_string(rec.state)));
   // `r` carries no pids limit (not CRI's), so runc leaves pids.max as created.
-  ASSIGN_OR_RETURN(nlohmann::json resources, spec::linux_resources(r, cgroup_facts(cgroups_, l.pod)));
+  ASSIGN_OR_RETURN(nlohmann::json resources, spec::linux_resources(r, cgroup_facts(cgroups_, l.pod.cgroup)));
   RETURN_IF_ERROR(monitor_of(l.pod).update_resources(rec.id.str(), l.runtime, resources.dump()));
   // Recorded for ContainerStatus.resources; what runc cannot change stays as created.
   spec::ResourcesInput applied = r;

@@ -73,17 +73,13 @@ absl::Status validate(const PodSpec& spec, const Settings& settings) {
   return absl::OkStatus();
 }
 
-spec::CgroupFacts pod_cgroup_facts(const cgroup::CgroupfsManager& cgroups, const std::string& group) {
-  return {.v2 = cgroups.mode() == cgroup::CgroupMode::V2, .swap = cgroups.has_swap_accounting(group)};
-}
-
 // Writes the pod's overhead + resources into its group when berth made the group: a group
 // kubelet passes as cgroup_parent is kubelet's, which sized it already.
 absl::Status apply_pod_limits(const cgroup::CgroupfsManager& cgroups, const PodRecord& rec) {
   if (!rec.spec.cgroup_parent.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(cgroup::GroupLimits limits,
                    pod_group_limits(rec.spec.metadata.name, rec.spec.overhead, rec.spec.resources,
-                                    pod_cgroup_facts(cgroups, rec.cgroup)));
+                                    cgroup_facts(cgroups, rec.cgroup)));
   return annotate(cgroups.set_limits(rec.cgroup, limits), "pod {}", rec.id.str());
 }
 
@@ -195,7 +191,7 @@ absl::Status SandboxService::update_resources(const OpContext& /*op*/, const std
   if (overhead) rec.spec.overhead = std::move(*overhead);
   if (resources) rec.spec.resources = std::move(*resources);
   RETURN_IF_ERROR(pod_group_limits(rec.spec.metadata.name, rec.spec.overhead, rec.spec.resources,
-                                   pod_cgroup_facts(cgroups_, rec.cgroup))
+                                   cgroup_facts(cgroups_, rec.cgroup))
                       .status());
   if (rec.state == PodState::Ready) RETURN_IF_ERROR(apply_pod_limits(cgroups_, rec));
   RETURN_IF_ERROR(state_.save(*e, rec));

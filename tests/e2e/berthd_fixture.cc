@@ -201,9 +201,14 @@ void BerthdTest::TearDown() {
   if (runc_list.ok()) {
     EXPECT_EQ(runc_list->out, "") << "runc containers left";
   }
-  for (const char* ctrl : {"memory", "pids", "cpu", "unified"}) {
-    fs::path parent = fs::path("/sys/fs/cgroup") / ctrl / cgroup_parent_.substr(1);
-    std::error_code ec;
+  // The test's cgroup parent exists in every hierarchy berthd created it in: the v2 root, or
+  // every v1 mount below it ("cpu" and "cpuacct" may be symlinks to a co-mounted one).
+  std::error_code ec;
+  std::vector<fs::path> hierarchies = {"/sys/fs/cgroup"};
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+    if (!h.is_symlink() && h.is_directory()) hierarchies.push_back(h.path());
+  for (const fs::path& hierarchy : hierarchies) {
+    fs::path parent = hierarchy / cgroup_parent_.substr(1);
     if (!fs::exists(parent, ec)) continue;
     for (const auto& e : fs::directory_iterator(parent, ec))
       if (e.is_directory()) ADD_FAILURE() << "cgroup left: " << e.path();
