@@ -2,27 +2,19 @@
 
 #include <fmt/core.h>
 
+#include "sys/unix_endpoint.h"
+
 namespace berth::cli {
 
 absl::StatusOr<std::string> grpc_target(std::string_view endpoint) {
-  std::string_view path = endpoint;
-  if (path.starts_with("tcp://")) {
-    path.remove_prefix(6);
-    if (path.empty()) return absl::InvalidArgumentError(fmt::format("endpoint \"{}\" has no address", endpoint));
-    return std::string(path);
+  if (endpoint.starts_with("tcp://")) {
+    endpoint.remove_prefix(6);
+    if (endpoint.empty()) return absl::InvalidArgumentError("endpoint \"tcp://\" has no address");
+    return std::string(endpoint);
   }
-  if (path.starts_with("unix://")) {
-    path.remove_prefix(7);
-  } else if (path.starts_with("unix:")) {
-    path.remove_prefix(5);
-  } else if (path.find("://") != std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        fmt::format("endpoint \"{}\": only unix:// and tcp:// endpoints are supported", endpoint));
-  }
-  if (path.empty()) return absl::InvalidArgumentError(fmt::format("endpoint \"{}\" has no socket path", endpoint));
-  if (!path.starts_with("/"))
-    return absl::InvalidArgumentError(fmt::format("endpoint \"{}\": the socket path must be absolute", endpoint));
-  return fmt::format("unix://{}", path);
+  absl::StatusOr<std::filesystem::path> path = sys::parse_unix_endpoint(endpoint);
+  if (!path.ok()) return path.status();
+  return fmt::format("unix://{}", path->string());
 }
 
 absl::Status to_absl(const grpc::Status& s) {
@@ -36,14 +28,24 @@ std::string describe_error(const absl::Status& s) {
 absl::StatusOr<std::unique_ptr<Client>> Client::connect(const ClientOptions& opts) {
   absl::StatusOr<std::string> target = grpc_target(opts.endpoint);
   if (!target.ok()) return target.status();
+  // A socket path longer than sun_path is reached through its directory (sys::SocketPath).
+  std::optional<sys::SocketPath> socket;
+  if (target->starts_with("unix://")) {
+    absl::StatusOr<sys::SocketPath> where = sys::SocketPath::of(target->substr(7));
+    if (!where.ok()) return where.status();
+    socket = std::move(*where);
+    *target = "unix:" + socket->address();
+  }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // exec output may be up to 2 x 16 MiB
   auto channel = grpc::CreateCustomChannel(*target, grpc::InsecureChannelCredentials(), args);
-  return std::unique_ptr<Client>(new Client(opts.endpoint, std::move(channel), opts.timeout));
+  return std::unique_ptr<Client>(new Client(opts.endpoint, std::move(socket), std::move(channel), opts.timeout));
 }
 
-Client::Client(std::string endpoint, std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+Client::Client(std::string endpoint, std::optional<sys::SocketPath> socket, std::shared_ptr<grpc::Channel> channel,
+               absl::Duration timeout)
     : endpoint_(std::move(endpoint)),
+      socket_(std::move(socket)),
       channel_(std::move(channel)),
       runtime_(v1::RuntimeService::NewStub(channel_)),
       images_(v1::ImageService::NewStub(channel_)),

@@ -6,6 +6,7 @@
 #include "k8s.io/cri-api/runtime/v1/api.grpc.pb.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,8 @@
 #include <absl/status/statusor.h>
 #include <absl/time/time.h>
 #include <grpcpp/grpcpp.h>
+
+#include "sys/unix_socket.h"
 
 namespace berth::cli {
 
@@ -55,11 +58,13 @@ class Client {
   }
 
  private:
-  Client(std::string endpoint, std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
+  Client(std::string endpoint, std::optional<sys::SocketPath> socket, std::shared_ptr<grpc::Channel> channel,
+         absl::Duration timeout);
   // to_absl(), naming the endpoint when it could not be reached at all.
   absl::Status explain(const grpc::Status& s) const;
 
   std::string endpoint_;
+  std::optional<sys::SocketPath> socket_;  // keeps a long socket path reachable for the channel
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::RuntimeService::Stub> runtime_;
   std::unique_ptr<v1::ImageService::Stub> images_;

@@ -12,11 +12,12 @@ namespace berth::monitor {
 absl::StatusOr<ConsoleSocket> ConsoleSocket::listen(std::filesystem::path path) {
   ASSIGN_OR_RETURN(UniqueFd fd, sys::listen_unix(path, 0600, 4));
   ::fcntl(fd.get(), F_SETFL, O_NONBLOCK);
-  return ConsoleSocket(std::move(path), std::move(fd));
+  ASSIGN_OR_RETURN(sys::SocketPath where, sys::SocketPath::of(path));
+  return ConsoleSocket(std::move(where), std::move(fd));
 }
 
 ConsoleSocket::~ConsoleSocket() {
-  if (fd_) ::unlink(path_.c_str());
+  if (fd_) ::unlink(where_.path().c_str());
 }
 
 absl::StatusOr<UniqueFd> ConsoleSocket::take_master() {
@@ -24,7 +25,7 @@ absl::StatusOr<UniqueFd> ConsoleSocket::take_master() {
   if (!conn) {
     if (errno == EAGAIN || errno == EWOULDBLOCK)
       return absl::FailedPreconditionError("the runtime did not connect to the console socket");
-    return errno_error("accept on console socket {}", path_.string());
+    return errno_error("accept on console socket {}", where_.path().string());
   }
   absl::StatusOr<sys::Received> got = sys::recv_with_fds(conn.get(), 4096);
   if (!got.ok()) {

@@ -7,6 +7,7 @@
 #include <absl/status/statusor.h>
 
 #include "base/unique_fd.h"
+#include "sys/unix_socket.h"
 
 namespace berth::monitor {
 
@@ -18,13 +19,15 @@ class ConsoleSocket {
   ConsoleSocket& operator=(ConsoleSocket&&) = default;
   ~ConsoleSocket();  // removes the socket file
 
-  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& path() const { return where_.path(); }
+  // What the runtime, another process, connects to: short whatever the path's length.
+  std::string address_for_runtime() const { return where_.address_for_others(); }
   // The pty master that was sent: FailedPrecondition when nobody connected or sent one.
   absl::StatusOr<UniqueFd> take_master();
 
  private:
-  ConsoleSocket(std::filesystem::path path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
-  std::filesystem::path path_;
+  ConsoleSocket(sys::SocketPath where, UniqueFd fd) : where_(std::move(where)), fd_(std::move(fd)) {}
+  sys::SocketPath where_;
   UniqueFd fd_;
 };
 

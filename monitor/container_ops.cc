@@ -42,7 +42,7 @@ absl::Status Monitor::op_create(ConnId conn, const nlohmann::json& req) {
     ASSIGN_OR_RETURN(ConsoleSocket console, ConsoleSocket::listen(cfg_.run_dir / fmt::format("console-{}.sock", next_seq_++)));
     p.console = std::make_shared<ConsoleSocket>(std::move(console));
     p.argv.push_back("--console-socket");
-    p.argv.push_back(p.console->path().string());
+    p.argv.push_back(p.console->address_for_runtime());
   } else {
     // runc hands its own stdio to the container: until it exits, what arrives there is
     // runc's error output, kept aside by capture mode.

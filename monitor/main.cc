@@ -40,7 +40,7 @@ absl::Status serve(const MonitorOptions& o) {
 
   std::optional<PodPidNamespace> pid_ns;
   if (o.pid_ns_pin) {
-    ASSIGN_OR_RETURN(PodPidNamespace ns, PodPidNamespace::start(*o.pid_ns_pin));
+    ASSIGN_OR_RETURN(PodPidNamespace ns, PodPidNamespace::start(*o.pid_ns_pin, o.pid_ns_owner));
     pid_ns.emplace(std::move(ns));
   }
 

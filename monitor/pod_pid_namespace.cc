@@ -49,19 +49,72 @@ int pod_init_main(void*) {
   }
 }
 
+constexpr size_t kStack = 64 * 1024;
+
+// What the intermediate child of clone_in_user_namespace() reports: the init's pid, or the
+// step that failed and its errno.
+struct InitReport {
+  pid_t pid = -1;
+  int err = 0;
+  const char* step = nullptr;  // a string literal: the same address in parent and child
+};
+
+// A PID namespace owned by the user namespace `owner`: an intermediate child joins it,
+// unshares the PID namespace for its children and clones the init with CLONE_PARENT, so the
+// init is the monitor's own child (reaped by it, killed with it) while the monitor stays in
+// the host's user namespace.
+absl::StatusOr<pid_t> clone_in_user_namespace(const std::filesystem::path& owner, char* stack_top) {
+  UniqueFd user{::open(owner.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (!user) return errno_error("open the pod's user namespace {}", owner.string());
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe");
+  UniqueFd report_r{fds[0]}, report_w{fds[1]};
+  const pid_t mid = ::fork();
+  if (mid < 0) return errno_error("fork");
+  if (mid == 0) {  // only async-signal-safe calls until _exit
+    InitReport r;
+    if (::setns(user.get(), CLONE_NEWUSER) != 0) {
+      r = {.err = errno, .step = "join the pod's user namespace"};
+    } else if (::unshare(CLONE_NEWPID) != 0) {
+      r = {.err = errno, .step = "unshare a pid namespace"};
+    } else {
+      r.pid = ::clone(pod_init_main, stack_top, CLONE_PARENT, nullptr);
+      if (r.pid < 0) r = {.err = errno, .step = "clone the pod's init"};
+    }
+    ssize_t n = ::write(report_w.get(), &r, sizeof r);
+    ::_exit(n == sizeof r ? 0 : 1);
+  }
+  report_w.reset();
+  InitReport r;
+  ssize_t n;
+  do {
+    n = ::read(report_r.get(), &r, sizeof r);
+  } while (n < 0 && errno == EINTR);
+  while (::waitpid(mid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (n != sizeof r) return absl::InternalError("the pid namespace helper exited without a report");
+  if (r.pid < 0) return absl::ErrnoToStatus(r.err, fmt::format("{} ({})", r.step, owner.string()));
+  return r.pid;
+}
+
 }  // namespace
 
-absl::StatusOr<PodPidNamespace> PodPidNamespace::start(const std::filesystem::path& pin) {
+absl::StatusOr<PodPidNamespace> PodPidNamespace::start(const std::filesystem::path& pin,
+                                                       const std::optional<std::filesystem::path>& owner) {
   RETURN_IF_ERROR(sys::make_dirs(pin.parent_path(), 0755));
   RETURN_IF_ERROR(sys::unmount(pin));  // a stale pin from a monitor that died
   {
     UniqueFd f{::open(pin.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444)};
     if (!f) return errno_error("create pid namespace pin {}", pin.string());
   }
-  constexpr size_t kStack = 64 * 1024;
   auto stack = std::make_unique<char[]>(kStack);  // the child runs on its own copy of it
-  const pid_t pid = ::clone(pod_init_main, stack.get() + kStack, CLONE_NEWPID | SIGCHLD, nullptr);
-  if (pid < 0) return errno_error("clone a new pid namespace");
+  pid_t pid = -1;
+  if (owner) {
+    ASSIGN_OR_RETURN(pid, clone_in_user_namespace(*owner, stack.get() + kStack));
+  } else {
+    pid = ::clone(pod_init_main, stack.get() + kStack, CLONE_NEWPID | SIGCHLD, nullptr);
+    if (pid < 0) return errno_error("clone a new pid namespace");
+  }
   PodPidNamespace ns(pin, pid);
   const std::string source = fmt::format("/proc/{}/ns/pid", pid);
   if (::mount(source.c_str(), pin.c_str(), nullptr, MS_BIND, nullptr) != 0)

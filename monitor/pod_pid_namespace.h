@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 
 #include <absl/status/statusor.h>
 
@@ -13,8 +14,11 @@ namespace berth::monitor {
 
 class PodPidNamespace {
  public:
-  // Call while the monitor is single-threaded and before the loop blocks signals.
-  static absl::StatusOr<PodPidNamespace> start(const std::filesystem::path& pin);
+  // Call while the monitor is single-threaded and before the loop blocks signals. `owner`:
+  // the pod's user namespace (a pinned ns file), which then owns the PID namespace, so that
+  // containers in that user namespace may join it and mount its /proc.
+  static absl::StatusOr<PodPidNamespace> start(const std::filesystem::path& pin,
+                                               const std::optional<std::filesystem::path>& owner);
   PodPidNamespace(PodPidNamespace&& o) noexcept;
   PodPidNamespace& operator=(PodPidNamespace&&) = delete;
   ~PodPidNamespace();  // stop()

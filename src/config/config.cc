@@ -8,6 +8,8 @@
 
 #include "base/status.h"
 #include "sys/fs.h"
+#include "sys/unix_endpoint.h"
+#include "sys/unix_socket.h"
 
 namespace berth::config {
 namespace fs = std::filesystem;
@@ -36,6 +38,16 @@ absl::Status read(const toml::node& n, std::string_view origin, std::string_view
     if (!v) return bad_type(origin, key, std::is_same_v<T, std::string> ? "a string" : "an integer");
     out = *v;
   }
+  return absl::OkStatus();
+}
+
+// A unix socket endpoint: "unix:///run/x.sock" or "/run/x.sock" (sys/unix_endpoint.h).
+absl::Status read_endpoint(const toml::node& n, std::string_view origin, std::string_view key, fs::path& out) {
+  auto v = n.value<std::string>();
+  if (!v) return bad_type(origin, key, "a string");
+  absl::StatusOr<fs::path> path = sys::parse_unix_endpoint(*v);
+  if (!path.ok()) return annotate(path.status(), "config {}: \"{}\"", origin, key);
+  out = *path;
   return absl::OkStatus();
 }
 
@@ -155,6 +167,7 @@ absl::Status validate(const Config& cfg) {
   if (cfg.containers.shm_size_bytes < 4096)
     return absl::InvalidArgumentError(fmt::format("config: containers.shm_size_bytes {} must be at least 4096",
                                                   cfg.containers.shm_size_bytes));
+  if (absl::Status s = sys::check_socket_path(cfg.listen); !s.ok()) return annotate(s, "config: listen");
   if (cfg.images.search_registries.empty())
     return absl::InvalidArgumentError("config: images.search_registries must name at least one registry");
   return absl::OkStatus();
@@ -175,7 +188,7 @@ absl::Status apply_toml(Config& cfg, std::string_view text, std::string_view ori
     std::string key(k.str());
     if (key == "root") RETURN_IF_ERROR(read(v, origin, key, cfg.root));
     else if (key == "state_dir") RETURN_IF_ERROR(read(v, origin, key, cfg.state_dir));
-    else if (key == "listen") RETURN_IF_ERROR(read(v, origin, key, cfg.listen));
+    else if (key == "listen") RETURN_IF_ERROR(read_endpoint(v, origin, key, cfg.listen));
     else if (key == "log_level") RETURN_IF_ERROR(read(v, origin, key, cfg.log_level));
     else if (key == "runtime") {
       const toml::table* t = v.as_table();
@@ -231,7 +244,11 @@ absl::StatusOr<Config> load_config(const Overrides& flags, const fs::path& self_
     if (cfg.listen == default_state / "berth.sock") cfg.listen = cfg.state_dir / "berth.sock";
   }
   if (flags.root) cfg.root = *flags.root;
-  if (flags.listen) cfg.listen = *flags.listen;
+  if (flags.listen) {
+    absl::StatusOr<fs::path> listen = sys::parse_unix_endpoint(*flags.listen);
+    if (!listen.ok()) return annotate(listen.status(), "--listen");
+    cfg.listen = *listen;
+  }
   if (flags.log_level) cfg.log_level = *flags.log_level;
   for (const std::string& host : flags.insecure_registries) cfg.registries[host].insecure = true;
   RETURN_IF_ERROR(validate(cfg));

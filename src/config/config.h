@@ -45,7 +45,7 @@ struct ContainersConfig {
 struct Config {
   std::filesystem::path root = "/var/lib/berth";
   std::filesystem::path state_dir = "/run/berth";
-  std::filesystem::path listen = "/run/berth/berth.sock";
+  std::filesystem::path listen = "/run/berth/berth.sock";  // the socket's path ("listen" takes unix:// too)
   std::string log_level = "info";
   std::string default_runtime = "runc";
   std::map<std::string, RuntimeHandlerConfig> runtimes;  // defaults: runc, crun
@@ -53,7 +53,9 @@ struct Config {
   std::string cgroup_parent = "/berth";
   std::filesystem::path monitor_path;  // default: berth-monitor beside berthd
   std::filesystem::path pinns_path;    // default: berth-pinns beside berthd
-  int64_t pod_stop_grace_seconds = 10;
+  // StopPodSandbox's grace for containers still running (kubelet stopped each one with its
+  // own grace period before): 0 kills them at once, as api.proto asks.
+  int64_t pod_stop_grace_seconds = 0;
   ImagesConfig images;
   std::map<std::string, RegistryHostConfig> registries;
   ContainersConfig containers;
@@ -62,7 +64,8 @@ struct Config {
 // Flags given on the command line; unset ones leave the file's values alone.
 struct Overrides {
   std::optional<std::filesystem::path> config_file;
-  std::optional<std::filesystem::path> root, state_dir, listen;
+  std::optional<std::filesystem::path> root, state_dir;
+  std::optional<std::string> listen;  // an endpoint: "unix:///run/x.sock" or "/run/x.sock"
   std::optional<std::string> log_level;
   std::vector<std::string> insecure_registries;  // --insecure-registry HOST[:PORT], repeatable
 };

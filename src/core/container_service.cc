@@ -261,8 +261,10 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   in.devices = std::move(devices);
   in.cgroup_v2 = facts.v2;
   in.swap_accounting = facts.swap;
-  // Recursive read-only clones and image mounts under the bundle, then the image's VOLUMEs.
-  RETURN_IF_ERROR(host_mounts.mount_in_bundle(in.container, bundle));
+  // Image mounts (and recursive read-only clones, for a runtime without "rro") under the
+  // bundle, then the image's VOLUMEs.
+  in.runtime_recursive_readonly = rt->second.features.recursive_readonly_mounts();
+  RETURN_IF_ERROR(host_mounts.mount_in_bundle(in.container, bundle, in.runtime_recursive_readonly));
   RETURN_IF_ERROR(annotate(idmap_config_mounts(pod, bundle, in.container.mounts), "container \"{}\"", name));
   RETURN_IF_ERROR(add_image_volumes(in.container, image->config, rootfs, layer / "volumes"));
   absl::StatusOr<nlohmann::json> oci_spec = spec::generate_spec(in);
@@ -277,6 +279,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
                                                         .stdin_once = rec.stdin_once,
                                                         .cgroup_dir = cgroup_memory_dir(pod, id)});
   if (!pid.ok()) return annotate(pid.status(), "container \"{}\" ({})", name, id.str());
+  host_mounts.detach_clones();  // the container has its own copies now
   rec.pid = *pid;
   rec.state = ContainerState::Created;
   RETURN_IF_ERROR(state_.save(*entry, rec));

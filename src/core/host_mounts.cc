@@ -123,13 +123,16 @@ absl::StatusOr<fs::path> image_sub_path(const spec::ContainerInput& c, const spe
 }  // namespace
 
 HostMounts::HostMounts(HostMounts&& o) noexcept
-    : created_(std::exchange(o.created_, {})), images_(std::exchange(o.images_, {})) {}
+    : created_(std::exchange(o.created_, {})),
+      images_(std::exchange(o.images_, {})),
+      clones_(std::exchange(o.clones_, {})) {}
 
 HostMounts& HostMounts::operator=(HostMounts&& o) noexcept {
   if (this != &o) {
     remove_created(created_);
     created_ = std::exchange(o.created_, {});
     images_ = std::exchange(o.images_, {});
+    clones_ = std::exchange(o.clones_, {});
   }
   return *this;
 }
@@ -189,12 +192,12 @@ std::vector<std::string> HostMounts::image_ids() const {
   return out;
 }
 
-absl::Status HostMounts::mount_in_bundle(spec::ContainerInput& c, const fs::path& bundle) const {
-  const fs::path dir = bundle / "mounts";
+absl::Status HostMounts::clone_recursive_readonly(spec::ContainerInput& c, const fs::path& dir) {
   for (size_t i = 0; i < c.mounts.size(); ++i) {
     spec::MountInput& m = c.mounts[i];
     if (!m.recursive_readonly || !m.image.empty()) continue;
-    // runc 1.1 makes only the top mount of a bind read-only; the clone is read-only all the way down.
+    // Without "rro" the runtime makes only the top mount of a bind read-only; the clone is
+    // read-only all the way down.
     const fs::path target = dir / std::to_string(i);
     RETURN_IF_ERROR(sys::make_dirs(dir, 0700));
     struct stat st{};
@@ -207,8 +210,16 @@ absl::Status HostMounts::mount_in_bundle(spec::ContainerInput& c, const fs::path
     }
     RETURN_IF_ERROR(annotate(sys::mount_clone_readonly(m.host_path, target), "{}: recursive_read_only",
                              describe(c, m, m.host_path)));
+    clones_.push_back(target);
     m.host_path = target.string();
   }
+  return absl::OkStatus();
+}
+
+absl::Status HostMounts::mount_in_bundle(spec::ContainerInput& c, const fs::path& bundle,
+                                         bool runtime_recursive_readonly) {
+  const fs::path dir = bundle / "mounts";
+  if (!runtime_recursive_readonly) RETURN_IF_ERROR(clone_recursive_readonly(c, dir));
   for (const ImageMount& im : images_) {
     spec::MountInput& m = c.mounts[im.index];
     const fs::path root = dir / std::to_string(im.index);
@@ -226,6 +237,14 @@ absl::Status HostMounts::mount_in_bundle(spec::ContainerInput& c, const fs::path
     }
   }
   return absl::OkStatus();
+}
+
+void HostMounts::detach_clones() {
+  for (const fs::path& clone : clones_) {
+    absl::Status s = sys::unmount(clone);
+    if (!s.ok()) BERTH_LOG(warn, "detaching the recursive read-only clone {}: {}", clone.string(), s.ToString());
+  }
+  clones_.clear();
 }
 
 absl::Status add_image_volumes(spec::ContainerInput& c, const oci::ImageConfig& image, const fs::path& rootfs,

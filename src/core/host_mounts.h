@@ -10,9 +10,14 @@
 //     shared or a slave (/proc/self/mountinfo); image mounts: the image is in the store.
 //     Directories it created are removed again (rmdir, so never content) when the create
 //     fails, unless keep() was called.
-//  2. mount_in_bundle(), once the bundle directory exists: a recursive read-only clone of
-//     each recursive_readonly mount, and the read-only rootfs of each image mount, under
-//     <bundle>/mounts/<n>; teardown unmounts them with everything under the bundle.
+//  2. mount_in_bundle(), once the bundle directory exists: the read-only rootfs of each
+//     image mount under <bundle>/mounts/<n>; and, only for a runtime without the "rro" mount
+//     option, a recursive read-only clone of each recursive_readonly mount there too (a
+//     runtime with it makes the mount read-only all the way down itself, in the container's
+//     mount namespace, and the host holds no copy). Teardown unmounts them with everything
+//     under the bundle; detach_clones() drops the clones as soon as the container holds its
+//     own copies, since a clone in the host's namespace pins the host's directories (a mount
+//     point inside the volume could not be removed on the host while the container runs).
 //  3. add_image_volumes(), once the rootfs is mounted: a directory of the container's own
 //     for each image VOLUME no config mount covers, seeded with the image's files there.
 #include <filesystem>
@@ -44,14 +49,22 @@ class HostMounts {
   std::vector<std::string> image_ids() const;
 
   // Step 2 on `c.mounts` (the same list prepare() saw): host_path of the mounts it handles
-  // becomes the mount it made under `bundle`.
-  absl::Status mount_in_bundle(spec::ContainerInput& c, const std::filesystem::path& bundle) const;
+  // becomes the mount it made under `bundle`. `runtime_recursive_readonly`: the runtime
+  // takes "rro" (runtime::RuntimeFeatures), so recursive_readonly mounts are left to it.
+  absl::Status mount_in_bundle(spec::ContainerInput& c, const std::filesystem::path& bundle,
+                               bool runtime_recursive_readonly);
+
+  // The runtime created the container, which now holds its own copy of every mount: the
+  // recursive read-only clones leave the host's mount namespace (best-effort, logged).
+  void detach_clones();
 
   // The create succeeded (or adopted an earlier one): the host directories stay.
   void keep() { created_.clear(); }
 
  private:
   HostMounts() = default;
+  // The clones of step 2, under `dir`.
+  absl::Status clone_recursive_readonly(spec::ContainerInput& c, const std::filesystem::path& dir);
 
   struct ImageMount {
     size_t index = 0;  // in ContainerInput::mounts
@@ -60,6 +73,7 @@ class HostMounts {
   };
   std::vector<std::filesystem::path> created_;  // host directories made by prepare(), in creation order
   std::vector<ImageMount> images_;
+  std::vector<std::filesystem::path> clones_;  // recursive read-only clones made by mount_in_bundle()
 };
 
 // Step 3: appends to `c.mounts` a bind of `volumes_dir`/<n> for each image VOLUME that no

@@ -43,9 +43,11 @@ inline std::string node_hostname() {
   if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
   return buf;
 }
+// A pod without a hostname of its own gets the node's, as kubelet's other runtimes give it
+// (run() records it once, so every container of the pod sees the same name).
 inline std::string pod_hostname(const PodSpec& s) {
-  if (s.host_network) return node_hostname();
-  return s.hostname.empty() ? s.metadata.name : s.hostname;
+  if (s.host_network || s.hostname.empty()) return node_hostname();
+  return s.hostname;
 }
 
 // The container's cgroup below the pod's.

@@ -48,18 +48,15 @@ absl::Status validate_userns(const PodSpec& spec) {
   if (spec.host_network || spec.host_ipc || spec.host_pid)
     return absl::InvalidArgumentError(fmt::format(
         "{}: mode POD cannot be combined with the node's network, IPC or PID namespace (namespace_options NODE)", field));
-  if (spec.pod_pid_namespace)
-    return absl::UnimplementedError(fmt::format(
-        "{}: mode POD with a shared pod PID namespace (namespace_options.pid POD) is not supported: berth-monitor "
-        "creates that PID namespace outside the pod's user namespace",
-        field));
   return absl::OkStatus();
 }
 
 absl::Status validate(const PodSpec& spec, const Settings& settings) {
   RETURN_IF_ERROR(validate_userns(spec));
   RETURN_IF_ERROR(network::validate_dns(dns_of(spec)));
-  RETURN_IF_ERROR(annotate(network::validate_hostname(pod_hostname(spec)), "PodSandboxConfig.hostname"));
+  // Only a hostname the client gave can be wrong: berth never refuses one it derived.
+  if (!spec.hostname.empty())
+    RETURN_IF_ERROR(annotate(network::validate_hostname(spec.hostname), "PodSandboxConfig.hostname"));
   if (!spec.log_directory.empty() && !fs::path(spec.log_directory).is_absolute())
     return absl::InvalidArgumentError(
         fmt::format("PodSandboxConfig.log_directory \"{}\" must be an absolute path", spec.log_directory));
@@ -92,6 +89,7 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
   RETURN_IF_ERROR(pod_group_limits(spec.metadata.name, spec.overhead, spec.resources,
                                    {.v2 = cgroups_.mode() == cgroup::CgroupMode::V2, .swap = true})
                       .status());
+  if (spec.hostname.empty() && !spec.host_network) spec.hostname = node_hostname();
   const std::string key = pod_name_key(spec.metadata);
   const PodId id{random_hex_id()};
   ASSIGN_OR_RETURN(NameRegistry::Reservation held, state_.pod_names.reserve(key, id.str(), op.deadline));
@@ -149,13 +147,15 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
   }
   RETURN_IF_ERROR(cgroups_.create_group(rec.cgroup));
   RETURN_IF_ERROR(apply_pod_limits(cgroups_, rec));
-  std::optional<fs::path> pid_pin;
+  std::optional<fs::path> pid_pin, pid_owner;
   if (s.pod_pid_namespace && !s.host_pid) pid_pin = ns_dir(rec) / "pid";
+  if (pid_pin && has_user_namespace(rec)) pid_owner = ns_dir(rec) / "user";  // which then owns it
   ASSIGN_OR_RETURN(rec.monitor_pid, runtime::launch_monitor({.monitor_binary = state_.settings.monitor_binary,
                                                             .pod_id = id.str(),
                                                             .pod_dir = rec.dir,
                                                             .exits_dir = state_.settings.exits_dir(),
                                                             .pid_namespace_pin = pid_pin,
+                                                            .pid_namespace_owner = pid_owner,
                                                             .log_level = state_.settings.monitor_log_level}));
   rec.state = PodState::Ready;
   RETURN_IF_ERROR(state_.save(*entry, rec));
@@ -203,7 +203,9 @@ absl::Status SandboxService::stop(const OpContext& op, const std::string& ref) {
   ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
   absl::MutexLock op_lock(&e->op_mu);
   PodRecord rec = e->snapshot();
-  // Containers stop in parallel: the pod takes one grace period, not one per container.
+  // api.proto: running containers "must be forcibly terminated". kubelet has stopped each
+  // with its own grace period already, so the pod's (default 0) means SIGKILL at once; the
+  // stops run in parallel and wait only for the exits to be recorded.
   std::vector<std::future<absl::Status>> stops;
   for (const std::string& cid : containers_.ids_in_pod(rec.id))
     stops.push_back(std::async(std::launch::async, [&, cid] { return containers_.stop(op, cid, state_.settings.pod_stop_grace); }));

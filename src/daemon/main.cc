@@ -29,8 +29,10 @@
 #include "cri/runtime_service.h"
 #include "image/puller.h"
 #include "registry/client.h"
+#include "runtime/runtime_features.h"
 #include "store/metadata_store.h"
 #include "sys/fs.h"
+#include "sys/unix_socket.h"
 
 namespace berth::daemon {
 namespace fs = std::filesystem;
@@ -47,10 +49,24 @@ core::Settings core_settings(const config::Config& cfg) {
                    .pinns_binary = cfg.pinns_path,
                    .pod_stop_grace = std::chrono::seconds(cfg.pod_stop_grace_seconds),
                    .monitor_log_level = cfg.log_level};
-  for (const auto& [name, rh] : cfg.runtimes) s.runtimes[name] = {rh.binary, rh.root};
+  for (const auto& [name, rh] : cfg.runtimes) s.runtimes[name] = {.binary = rh.binary, .root = rh.root};
   s.pids_limit = cfg.containers.pids_limit;
   s.shm_size_bytes = cfg.containers.shm_size_bytes;
   return s;
+}
+
+// Each handler's optional features, read once: a runtime that cannot tell (crun 1.8 has no
+// `features`, a binary that is not installed) gets berth's fallbacks.
+void read_runtime_features(core::Settings& s) {
+  for (auto& [name, rt] : s.runtimes) {
+    absl::StatusOr<runtime::RuntimeFeatures> f = runtime::query_runtime_features(rt.binary);
+    if (f.ok()) {
+      rt.features = *std::move(f);
+    } else {
+      BERTH_LOG(info, "runtime handler \"{}\": no features ({}); berthd clones recursive read-only mounts itself",
+                name, std::string(f.status().message()));
+    }
+  }
 }
 
 registry::ClientSettings registry_settings(const config::Config& cfg) {
@@ -77,6 +93,10 @@ absl::StatusOr<UniqueFd> take_instance_lock(const fs::path& socket) {
 
 absl::Status run(const config::Config& cfg) {
   for (const fs::path& d : {cfg.root, cfg.state_dir, cfg.listen.parent_path()}) RETURN_IF_ERROR(sys::make_dirs(d, 0711));
+  // A socket path longer than sun_path is bound through its directory's descriptor; a name
+  // too long even for that is refused here, before anything else happens.
+  absl::StatusOr<sys::SocketPath> listen_at = sys::SocketPath::of(cfg.listen);
+  if (!listen_at.ok()) return annotate(listen_at.status(), "listen");
   ASSIGN_OR_RETURN(UniqueFd lock, take_instance_lock(cfg.listen));
   if (cfg.cgroup_driver != "cgroupfs")
     return absl::InvalidArgumentError(fmt::format(
@@ -90,7 +110,9 @@ absl::Status run(const config::Config& cfg) {
                        {.search_registries = cfg.images.search_registries,
                         .max_concurrent_blobs = static_cast<int>(cfg.images.max_concurrent_downloads)});
 
-  core::State state(core_settings(cfg), *store);
+  core::Settings settings = core_settings(cfg);
+  read_runtime_features(settings);
+  core::State state(std::move(settings), *store);
   core::ContainerService containers(state, *images, cgroups);
   core::SandboxService pods(state, containers, cgroups);
   core::ImageService image_service(*images, puller, containers, cfg.images.pinned);
@@ -122,7 +144,7 @@ absl::Status run(const config::Config& cfg) {
   quota.SetMaxThreads(kMaxRpcThreads);
   builder.SetResourceQuota(quota);
   builder.SetMaxReceiveMessageSize(16 << 20);
-  builder.AddListeningPort("unix:" + cfg.listen.string(), grpc::InsecureServerCredentials());
+  builder.AddListeningPort("unix:" + listen_at->address(), grpc::InsecureServerCredentials());
   builder.RegisterService(&runtime_rpc);
   builder.RegisterService(&image_rpc);
   builder.RegisterService(&admin_rpc);
@@ -165,7 +187,7 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_file, "TOML config file (default /etc/berth/berth.toml)");
   app.add_option("--root", root, "persistent data directory (default /var/lib/berth)");
   app.add_option("--state-dir", state_dir, "volatile state directory (default /run/berth)");
-  app.add_option("--listen", listen, "CRI unix socket (default /run/berth/berth.sock)");
+  app.add_option("--listen", listen, "CRI unix socket: unix:///path or /path (default /run/berth/berth.sock)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   app.add_option("--insecure-registry", flags.insecure_registries,
                  "HOST[:PORT] of a registry reached over plain HTTP (repeatable)")

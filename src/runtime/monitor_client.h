@@ -16,12 +16,15 @@
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 
+#include "runtime/runtime_features.h"
+
 namespace berth::runtime {
 
 // Which OCI runtime binary to run and its --root state directory.
 struct OciRuntime {
   std::filesystem::path binary;  // /usr/sbin/runc
   std::filesystem::path root;    // /run/berth/runc
+  RuntimeFeatures features;      // read once at start-up (berthd's composition root)
 };
 
 struct MonitorLaunchOptions {
@@ -32,6 +35,8 @@ struct MonitorLaunchOptions {
   // When set, the monitor starts the pod's PID-namespace init (a tiny reaper, PID 1 of a new
   // PID namespace, child of the monitor) and bind-mounts its /proc/<pid>/ns/pid here.
   std::optional<std::filesystem::path> pid_namespace_pin;
+  // The pod's user namespace (its pinned ns file), which is then to own that PID namespace.
+  std::optional<std::filesystem::path> pid_namespace_owner;
   std::string log_level = "info";
 };
 

@@ -56,6 +56,10 @@ absl::StatusOr<pid_t> launch_monitor(const MonitorLaunchOptions& opts) {
   if (opts.pid_namespace_pin) {
     argv.push_back("--pid-ns-pin");
     argv.push_back(opts.pid_namespace_pin->string());
+    if (opts.pid_namespace_owner) {
+      argv.push_back("--pid-ns-owner");
+      argv.push_back(opts.pid_namespace_owner->string());
+    }
   }
   const int ready_fd = ready_w.get();
   ASSIGN_OR_RETURN(sys::Child child, sys::spawn({.argv = std::move(argv),

@@ -213,6 +213,10 @@ struct SpecInput {
   // container.devices as core/ found them on the host (for a privileged container: every
   // device node under the host's /dev as well), in the order asked.
   std::vector<HostDevice> devices;
+  // The OCI runtime takes the "rro" mount option (its features list it): a recursive_readonly
+  // mount is passed to it as is, with "rro". Without it core/ has made a recursive read-only
+  // clone and put it in host_path.
+  bool runtime_recursive_readonly = false;
   // PidMode::Target: the target container's PID namespace (/proc/<pid>/ns/pid).
   std::optional<std::filesystem::path> target_pid_ns;
   // The node's cgroup hierarchy is v2 (unified): `unified` keys need it; v1 has memsw swap.

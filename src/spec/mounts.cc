@@ -135,7 +135,10 @@ absl::StatusOr<json> build_mounts(const SpecInput& in) {
     const bool image = !m.image.empty();
     const bool ro = m.readonly || m.recursive_readonly || image;
     const char* propagation = image || m.recursive_readonly ? "rprivate" : propagation_option(m.propagation);
-    json j = mount(p.dest, "bind", m.host_path, {"rbind", ro ? "ro" : "rw", propagation});
+    std::vector<std::string> options = {"rbind", ro ? "ro" : "rw"};
+    if (m.recursive_readonly && in.runtime_recursive_readonly) options.push_back("rro");
+    options.push_back(propagation);
+    json j = mount(p.dest, "bind", m.host_path, options);
     auto same = std::find_if(out.begin(), out.end(), [&](const json& d) { return d["destination"] == p.dest; });
     if (same != out.end()) *same = std::move(j);
     else out.push_back(std::move(j));

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace berth::spec {
 namespace {
@@ -150,8 +151,15 @@ json arg(unsigned index, uint64_t value, const char* op, std::optional<uint64_t>
   return a;
 }
 
-json allow_if(std::string_view name, json args) {
-  return {{"names", json::array({name})}, {"action", "SCMP_ACT_ALLOW"}, {"args", std::move(args)}};
+// `args` is a vector, not a json: a braced list of one json element would initialise a json
+// parameter differently under g++ (an array) and clang (a copy of the element, an object).
+json allow_if(std::string_view name, std::vector<json> args) {
+  json rule = json::object();
+  rule["names"] = json::array({name});
+  rule["action"] = "SCMP_ACT_ALLOW";
+  rule["args"] = json::array();
+  for (json& a : args) rule["args"].push_back(std::move(a));
+  return rule;
 }
 
 }  // namespace

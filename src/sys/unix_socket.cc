@@ -1,10 +1,12 @@
 #include "sys/unix_socket.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -14,36 +16,76 @@
 namespace berth::sys {
 namespace {
 
-absl::StatusOr<sockaddr_un> make_addr(const std::filesystem::path& path) {
+constexpr size_t kSunPath = sizeof(sockaddr_un{}.sun_path) - 1;  // 107: the rest is the NUL
+// "/proc/<pid: 7 digits>/fd/<fd: 10 digits>/" is at most 28 bytes.
+constexpr size_t kMaxName = kSunPath - 28;
+
+sockaddr_un make_addr(const std::string& address) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  const std::string& p = path.native();
-  if (p.size() >= sizeof addr.sun_path)
-    return absl::InvalidArgumentError(fmt::format("socket path {} is longer than {} bytes", p, sizeof addr.sun_path - 1));
-  std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
+  std::memcpy(addr.sun_path, address.c_str(), std::min(address.size(), kSunPath) + 1);
   return addr;
 }
 
 }  // namespace
 
+size_t max_socket_name_length() { return kMaxName; }
+
+absl::Status check_socket_path(const std::filesystem::path& path) {
+  if (path.native().size() <= kSunPath) return absl::OkStatus();
+  const std::string& name = path.filename().native();
+  if (name.empty() || name.size() > kMaxName)
+    return absl::InvalidArgumentError(fmt::format(
+        "socket path {} is longer than {} bytes, so its name \"{}\" must be 1 to {} bytes", path.string(), kSunPath,
+        name, kMaxName));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SocketPath> SocketPath::of(const std::filesystem::path& path) {
+  RETURN_IF_ERROR(check_socket_path(path));
+  SocketPath out;
+  out.path_ = path;
+  if (path.native().size() <= kSunPath) {
+    out.address_ = path.native();
+    return out;
+  }
+  const std::string name = path.filename().native();
+  const std::filesystem::path dir = path.parent_path();
+  out.dir_ = UniqueFd{::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)};
+  if (!out.dir_) return errno_error("open the directory of socket {}", path.string());
+  out.address_ = fmt::format("/proc/self/fd/{}/{}", out.dir_.get(), name);
+  return out;
+}
+
+std::string SocketPath::address_for_others() const {
+  if (!dir_) return address_;
+  return fmt::format("/proc/{}/fd/{}/{}", ::getpid(), dir_.get(), path_.filename().string());
+}
+
 absl::StatusOr<UniqueFd> listen_unix(const std::filesystem::path& path, mode_t mode, int backlog) {
-  ASSIGN_OR_RETURN(sockaddr_un addr, make_addr(path));
+  ASSIGN_OR_RETURN(SocketPath where, SocketPath::of(path));
+  const sockaddr_un addr = make_addr(where.address());
   UniqueFd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (!fd) return errno_error("socket");
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_error("remove stale socket {}", path.string());
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return errno_error("bind {}", path.string());
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+    return errno_error("bind {}", path.string());
   if (::chmod(path.c_str(), mode) != 0) return errno_error("chmod {}", path.string());
   if (::listen(fd.get(), backlog) != 0) return errno_error("listen {}", path.string());
   return fd;
 }
 
 absl::StatusOr<UniqueFd> connect_unix(const std::filesystem::path& path) {
-  ASSIGN_OR_RETURN(sockaddr_un addr, make_addr(path));
+  absl::StatusOr<SocketPath> where = SocketPath::of(path);
+  if (absl::IsNotFound(where.status()))  // no directory: nobody serves there either
+    return absl::UnavailableError(std::string(where.status().message()));
+  if (!where.ok()) return where.status();
+  const sockaddr_un addr = make_addr(where->address());
   UniqueFd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (!fd) return errno_error("socket");
   int rc;
   do {
-    rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     if (errno == ECONNREFUSED || errno == ENOENT)

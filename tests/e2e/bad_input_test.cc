@@ -15,7 +15,7 @@ class BadInput : public BerthdTest {
   size_t pod_dirs() const {
     std::error_code ec;
     size_t n = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir_ / "state" / "pods", ec)) ++n;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(state_dir_ / "pods", ec)) ++n;
     return n;
   }
   grpc::Status create(const std::string& pod, v1::ContainerConfig cfg) {

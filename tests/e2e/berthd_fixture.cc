@@ -40,12 +40,13 @@ fs::path build_dir() {
   return d ? fs::path(d) : fs::path(BERTH_DEFAULT_BUILD_DIR);
 }
 
-namespace {
-
 fs::path source_dir() {
   const char* d = std::getenv("BERTH_SOURCE_DIR");
   return d ? fs::path(d) : fs::path(BERTH_DEFAULT_SOURCE_DIR);
 }
+
+namespace {
+
 bool strict() {
   const char* s = std::getenv("BERTH_TEST_STRICT");
   return s != nullptr && std::string(s) == "1";
@@ -112,13 +113,18 @@ void BerthdTest::SetUp() {
   std::string tmpl = "/tmp/bt-XXXXXX";  // short: the socket path must fit 108 bytes
   dir_ = ::mkdtemp(tmpl.data());
   log_dir_ = dir_ / "logs";
-  socket_ = dir_ / "b.sock";
+  DaemonSetup setup{.state_dir = dir_ / "state", .listen = (dir_ / "b.sock").string(), .socket = dir_ / "b.sock"};
+  configure_daemon(setup);
+  socket_ = setup.socket;
+  state_dir_ = setup.state_dir;
+  berthd_flags_ = setup.flags;
   cgroup_parent_ = "/berth-e2e-" + random_hex_id().substr(0, 8);
+  const std::string listen = setup.listen ? fmt::format("listen = \"{}\"\n", *setup.listen) : "";
   const std::string config = fmt::format(
-      "root = \"{0}/root\"\nstate_dir = \"{0}/state\"\nlisten = \"{1}\"\nlog_level = \"debug\"\n"
-      "[runtime]\ncgroup_parent = \"{2}\"\nmonitor_path = \"{3}/bin/berth-monitor\"\n"
-      "pinns_path = \"{3}/bin/berth-pinns\"\npod_stop_grace_seconds = 2\n",
-      dir_.string(), socket_.string(), cgroup_parent_, build_dir().string()) + extra_config();
+      "root = \"{0}/root\"\nstate_dir = \"{1}\"\n{2}log_level = \"debug\"\n"
+      "[runtime]\ncgroup_parent = \"{3}\"\nmonitor_path = \"{4}/bin/berth-monitor\"\n"
+      "pinns_path = \"{4}/bin/berth-pinns\"\n",
+      dir_.string(), state_dir_.string(), listen, cgroup_parent_, build_dir().string()) + extra_config();
   ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", config).ok());
   start_berthd();
   for (const fs::path& tar : {image_tar_, nocmd_tar_}) import_tar(tar);
@@ -147,14 +153,22 @@ void BerthdTest::import_test_image(const std::string& tag, const std::vector<std
 void BerthdTest::start_berthd() {
   ASSERT_FALSE(berthd_running());
   UniqueFd log{::open((dir_ / "berthd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)};
-  auto child = sys::spawn({.argv = {(build_dir() / "bin" / "berthd").string(), "--config", (dir_ / "berth.toml").string()},
-                           .stderr_fd = std::move(log)});
+  std::vector<std::string> argv = {(build_dir() / "bin" / "berthd").string(), "--config", (dir_ / "berth.toml").string()};
+  argv.insert(argv.end(), berthd_flags_.begin(), berthd_flags_.end());
+  auto child = sys::spawn({.argv = std::move(argv), .stderr_fd = std::move(log)});
   ASSERT_TRUE(child.ok()) << child.status();
   berthd_pid_ = child->release();
   // The socket appears only after recovery. A channel that failed to connect backs off for
   // seconds before it tries again, so connect only once the socket is there.
   eventually([&] { return fs::exists(socket_); }, 20s);
-  auto channel = grpc::CreateChannel("unix:" + socket_.string(), grpc::InsecureChannelCredentials());
+  // A socket path longer than sun_path is reached through its directory, as berthctl does.
+  absl::StatusOr<sys::SocketPath> where = sys::SocketPath::of(socket_);
+  if (!where.ok()) {
+    stop_berthd(SIGKILL);
+    FAIL() << "berthd made no socket at " << socket_ << " (" << where.status() << "):\n" << slurp(dir_ / "berthd.log");
+  }
+  socket_address_ = std::move(*where);
+  auto channel = grpc::CreateChannel("unix:" + socket_address_->address(), grpc::InsecureChannelCredentials());
   rt_ = v1::RuntimeService::NewStub(channel);
   img_ = v1::ImageService::NewStub(channel);
   admin_ = ::berth::admin::v1::Admin::NewStub(channel);
@@ -197,7 +211,7 @@ void BerthdTest::TearDown() {
   // Nothing may be left behind by a removed pod.
   EXPECT_EQ(mounts_under_root(), std::vector<std::string>{});
   EXPECT_EQ(live_monitor_count(), 0);
-  auto runc_list = sys::run({.argv = {"/usr/sbin/runc", "--root", (dir_ / "state" / "runc").string(), "list", "-q"}});
+  auto runc_list = sys::run({.argv = {"/usr/sbin/runc", "--root", (state_dir_ / "runc").string(), "list", "-q"}});
   if (runc_list.ok()) {
     EXPECT_EQ(runc_list->out, "") << "runc containers left";
   }
@@ -219,7 +233,7 @@ void BerthdTest::TearDown() {
   for (pid_t pid : monitors_mentioning(dir_.string())) ::kill(pid, SIGKILL);
   if (runc_list.ok())
     for (const auto& id : absl::StrSplit(runc_list->out, '\n', absl::SkipEmpty()))
-      (void)sys::run({.argv = {"/usr/sbin/runc", "--root", (dir_ / "state" / "runc").string(), "delete", "--force",
+      (void)sys::run({.argv = {"/usr/sbin/runc", "--root", (state_dir_ / "runc").string(), "delete", "--force",
                                std::string(id)}});
   (void)sys::unmount_all_under(dir_);
   (void)sys::remove_tree(dir_);

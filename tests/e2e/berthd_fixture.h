@@ -20,6 +20,7 @@
 
 #include "berth/admin/v1/admin.grpc.pb.h"
 #include "cri/cri_api.h"
+#include "sys/unix_socket.h"
 
 namespace berth::e2e {
 
@@ -43,6 +44,15 @@ struct ContainerOptions {
   std::map<std::string, std::string> labels;
 };
 
+// Where a test's berthd keeps its state and how it is told its socket; configure_daemon()
+// may change any of it before the daemon first starts.
+struct DaemonSetup {
+  std::filesystem::path state_dir;          // default <test dir>/state
+  std::optional<std::string> listen;        // the config's `listen` value; nullopt: left out
+  std::vector<std::string> flags;           // added to berthd's command line
+  std::filesystem::path socket;             // where the test connects (default <test dir>/b.sock)
+};
+
 class BerthdTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
@@ -51,6 +61,7 @@ class BerthdTest : public ::testing::Test {
   void TearDown() override;
   // TOML appended to the test's berth.toml (top-level tables such as [images]).
   virtual std::string extra_config() const { return ""; }
+  virtual void configure_daemon(DaemonSetup& /*d*/) const {}
 
   // Daemon control.
   void start_berthd();
@@ -96,6 +107,9 @@ class BerthdTest : public ::testing::Test {
   std::filesystem::path dir_;        // everything this test owns
   std::filesystem::path log_dir_;    // pods' log directory
   std::filesystem::path socket_;
+  std::filesystem::path state_dir_;
+  std::vector<std::string> berthd_flags_;
+  std::optional<sys::SocketPath> socket_address_;  // reaches socket_ whatever its length
   std::string cgroup_parent_;
   pid_t berthd_pid_ = -1;
   std::unique_ptr<v1::RuntimeService::Stub> rt_;
@@ -109,8 +123,9 @@ class BerthdTest : public ::testing::Test {
 // Waits until `pred` holds, polling every 20 ms, for at most `limit`.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = std::chrono::seconds(10));
 
-// The build tree (bin/berthd, bin/berthctl, ...).
+// The build tree (bin/berthd, bin/berthctl, ...) and the source tree (scripts/, tests/).
 std::filesystem::path build_dir();
+std::filesystem::path source_dir();
 
 // The file's contents, or "" when it cannot be read.
 std::string slurp(const std::filesystem::path& p);

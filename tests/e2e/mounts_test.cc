@@ -9,10 +9,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
 #include <absl/strings/match.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "e2e/berthd_fixture.h"
@@ -84,6 +86,7 @@ class Mounts : public BerthdTest {
     return resp.image().id();
   }
   static void write(const fs::path& p, const std::string& s) { std::ofstream(p) << s; }
+  void check_recursive_readonly_volume(const std::string& handler, bool runtime_does_it);
 
   fs::path host_;  // this test's host-side files and mounts
 };
@@ -127,6 +130,63 @@ TEST_F(Mounts, RecursiveReadOnlyCoversSubmountsPlainReadOnlyDoesNot) {
   ASSERT_EQ(st.mounts_size(), 2);
   EXPECT_TRUE(st.mounts(1).recursive_read_only());
   EXPECT_EQ(st.mounts(1).host_path(), (host_ / "tree").string());
+}
+
+// A hostPath holding a tmpfs, mounted recursive read-only into a running container `c` of
+// pod handler `handler`; what the container and the host can then do with it.
+void Mounts::check_recursive_readonly_volume(const std::string& handler, bool runtime_does_it) {
+  const fs::path vol = host_ / "vol";
+  mount_tmpfs(vol / "tmpfs");
+  write(vol / "top", "top\n");
+  write(vol / "tmpfs" / "inner", "inner\n");
+  const std::string pod = run_pod({.name = "rro-" + handler, .runtime_handler = handler});
+  v1::ContainerConfig cfg = sleeper("c");
+  add_mount(cfg, "/data", vol.string(), /*readonly=*/true)->set_recursive_read_only(true);
+  const std::string c = run_config(pod, cfg);
+  ASSERT_FALSE(c.empty());
+
+  const nlohmann::json m = spec_mount(c, "/data");
+  const std::vector<std::string> options = m.value("options", std::vector<std::string>{});
+  const bool rro = std::find(options.begin(), options.end(), "rro") != options.end();
+  EXPECT_EQ(rro, runtime_does_it) << m.dump();
+  if (runtime_does_it) {
+    EXPECT_EQ(m["source"], vol.string()) << "the runtime binds the host path itself";
+  }
+  // Either way the host's mount namespace holds no copy of the volume while the container runs.
+  for (const std::string& p : mounts_under_root())
+    EXPECT_FALSE(absl::StrContains(p, "/mounts/")) << "a clone stays on the host: " << p;
+
+  std::string out;
+  EXPECT_EQ(sh(c, "cat /data/top /data/tmpfs/inner", &out), 0);
+  EXPECT_EQ(out, "top\ninner\n");
+  EXPECT_NE(sh(c, "touch /data/x"), 0) << "the top of the volume must be read-only";
+  EXPECT_NE(sh(c, "touch /data/tmpfs/x"), 0) << "the tmpfs inside it must be read-only too";
+
+  // The client cleans up its hostPath while the container still runs.
+  ASSERT_EQ(::umount2((vol / "tmpfs").c_str(), 0), 0) << std::strerror(errno);
+  std::error_code ec;
+  fs::remove_all(vol, ec);
+  EXPECT_FALSE(ec) << "rm -r of the hostPath: " << ec.message();
+  EXPECT_FALSE(fs::exists(vol));
+  EXPECT_EQ(sh(c, "true"), 0) << "the container keeps running";
+}
+
+TEST_F(Mounts, RecursiveReadOnlyIsTheRuntimesWhenItTakesRro) {
+  check_recursive_readonly_volume("runc", /*runtime_does_it=*/true);
+}
+
+// A runtime without "rro": berthd's own read-only clone, detached once the container has its
+// copy.
+class MountsWithoutRro : public Mounts {
+ protected:
+  std::string extra_config() const override {
+    return fmt::format("[runtime.handlers.norro]\nbinary = \"{}\"\nroot = \"{}\"\n",
+                       (source_dir() / "tests" / "e2e" / "runc-without-rro").string(), (state_dir_ / "runc").string());
+  }
+};
+
+TEST_F(MountsWithoutRro, RecursiveReadOnlyCloneLeavesTheHostOnceTheContainerHasItsCopy) {
+  check_recursive_readonly_volume("norro", /*runtime_does_it=*/false);
 }
 
 TEST_F(Mounts, RecursiveReadOnlyNeedsReadOnlyAndPrivate) {

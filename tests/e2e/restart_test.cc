@@ -94,7 +94,7 @@ TEST_F(Restart, SigkillDuringCreatesLeavesNoGhosts) {
     EXPECT_TRUE(owned) << "leaked mount " << m;
   }
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir_ / "state" / "containers", ec))
+  for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "containers", ec))
     EXPECT_TRUE(listed.contains(e.path().filename().string())) << "leaked bundle " << e.path();
   // And the survivors work.
   if (!listed.empty()) {

@@ -2,15 +2,20 @@
 // containers and on the host: the mapping, root inside and 100000 outside, the idmapped
 // rootfs and volumes; and bad mappings refused before anything is created.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <cstring>
 #include <fstream>
 
 #include <absl/strings/match.h>
 #include <absl/strings/str_split.h>
 #include <nlohmann/json.hpp>
 
+#include "base/unique_fd.h"
 #include "e2e/berthd_fixture.h"
 
 namespace berth::e2e {
@@ -153,6 +158,58 @@ TEST_F(UserNs, ContainerRootIsMappedToTheHostRange) {
   v1::RemovePodSandboxResponse rmr;
   ASSERT_TRUE(rt_->RemovePodSandbox(ctx().get(), rm, &rmr).ok());
   EXPECT_TRUE(mounts_under_root().empty()) << mounts_under_root().front();
+}
+
+// hostUsers: false with shareProcessNamespace: true. The pod's PID namespace belongs to its
+// user namespace, so its containers can join it and mount its /proc.
+TEST_F(UserNs, SharedPodPidNamespaceIsOwnedByThePodsUserNamespace) {
+  v1::PodSandboxConfig pc = userns_pod_config("unspid", pod_userns());
+  pc.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::POD);
+  std::string pod;
+  grpc::Status s = run_pod_config(pc, &pod);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  auto pod_pid_container = [&](const std::string& name, const std::string& seconds) {
+    v1::ContainerConfig c = userns_container(name, pod_userns());
+    c.clear_command();
+    c.add_command("sleep");
+    c.add_command(seconds);
+    c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::POD);
+    grpc::Status err;
+    const std::string id = run_config(pod, c, &err);
+    EXPECT_TRUE(err.ok()) << err.error_message();
+    return id;
+  };
+  const std::string a = pod_pid_container("a", "1001"), b = pod_pid_container("b", "1002");
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(b.empty());
+
+  // Inside: root mapped to 100000, and one PID namespace for both, whose PID 1 is the pod's init.
+  EXPECT_EQ(words(exec_out(a, {"cat", "/proc/self/uid_map"})), (std::vector<std::string>{"0", "100000", "65536"}));
+  EXPECT_EQ(exec_out(a, {"id", "-u"}), "0\n");
+  EXPECT_EQ(exec_out(b, {"cat", "/proc/1/comm"}), "berth-pod-init\n");
+  EXPECT_TRUE(absl::StrContains(exec_out(b, {"ps", "-o", "args"}), "sleep 1001")) << "b sees a's process";
+  EXPECT_TRUE(absl::StrContains(exec_out(a, {"ps", "-o", "args"}), "sleep 1002")) << "a sees b's process";
+
+  // Outside: the processes run as 100000, share one PID namespace, and that namespace's
+  // owner is the containers' user namespace (not the host's).
+  const pid_t pa = container_pid(a), pb = container_pid(b);
+  ASSERT_GT(pa, 0);
+  ASSERT_GT(pb, 0);
+  EXPECT_EQ(host_uid(pa), "100000");
+  auto ns_ino = [](const fs::path& p) {
+    struct stat st{};
+    return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+  };
+  const fs::path proc_a = fs::path("/proc") / std::to_string(pa);
+  EXPECT_EQ(ns_ino(proc_a / "ns" / "pid"), ns_ino(fs::path("/proc") / std::to_string(pb) / "ns" / "pid"));
+  EXPECT_NE(ns_ino(proc_a / "ns" / "user"), ns_ino("/proc/self/ns/user"));
+  UniqueFd pidns{::open((proc_a / "ns" / "pid").c_str(), O_RDONLY | O_CLOEXEC)};
+  ASSERT_TRUE(pidns);
+  UniqueFd owner{::ioctl(pidns.get(), NS_GET_USERNS)};
+  ASSERT_TRUE(owner) << std::strerror(errno);
+  struct stat owner_st{};
+  ASSERT_EQ(::fstat(owner.get(), &owner_st), 0);
+  EXPECT_EQ(owner_st.st_ino, ns_ino(proc_a / "ns" / "user")) << "the pod's user namespace owns its PID namespace";
 }
 
 TEST_F(UserNs, BadMappingsAreInvalidArgumentAndLeaveNothing) {

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "sys/fs.h"
 
 namespace berth::config {
@@ -117,6 +119,48 @@ TEST_F(ConfigTest, ContainersShmSize) {
   ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", "[containers]\nshm_size_bytes = 0\n").ok());
   auto bad = load_config({.config_file = dir_ / "berth.toml"}, "/bin");
   EXPECT_NE(bad.status().message().find("containers.shm_size_bytes 0"), std::string::npos) << bad.status();
+}
+
+// kubelet's --container-runtime-endpoint and crictl's --runtime-endpoint are written
+// unix:///…; berthd takes that form and the bare path, in the file and on the command line.
+TEST_F(ConfigTest, ListenTakesAPathOrAUnixUrl) {
+  Config c;
+  ASSERT_TRUE(apply_toml(c, "listen = \"unix:///run/x/berth.sock\"\n", "f.toml").ok());
+  EXPECT_EQ(c.listen, "/run/x/berth.sock");
+  ASSERT_TRUE(apply_toml(c, "listen = \"/run/y/berth.sock\"\n", "f.toml").ok());
+  EXPECT_EQ(c.listen, "/run/y/berth.sock");
+  ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", "").ok());
+  auto f = load_config({.config_file = dir_ / "berth.toml", .listen = std::string("unix:///run/z/b.sock")}, "/bin");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->listen, "/run/z/b.sock");
+}
+
+TEST_F(ConfigTest, ListenRefusesOtherEndpointsNamingTheValue) {
+  for (const char* bad : {"tcp://127.0.0.1:1", "relative.sock", "unix://relative.sock", ""}) {
+    Config c;
+    absl::Status s = apply_toml(c, fmt::format("listen = \"{}\"\n", bad), "f.toml");
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("f.toml"), std::string_view::npos) << s;
+    EXPECT_NE(s.message().find(fmt::format("\"{}\"", bad)), std::string_view::npos) << s;
+  }
+  ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", "").ok());
+  auto f = load_config({.config_file = dir_ / "berth.toml", .listen = std::string("npipe:////./pipe/x")}, "/bin");
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(f.status().message().find("--listen"), std::string_view::npos) << f.status();
+}
+
+// Any socket path works (sys::SocketPath), but a name too long for the short address form
+// is refused when the config is read, before berthd creates anything.
+TEST_F(ConfigTest, ListenNameTooLongForAnyAddressIsRefused) {
+  const std::string name(90, 's');
+  const std::string path = "/run/" + std::string(40, 'd') + "/" + name;
+  ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", "").ok());
+  auto f = load_config({.config_file = dir_ / "berth.toml", .listen = path}, "/bin");
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(f.status().message().find(name), std::string_view::npos) << f.status();
+  // A long directory with a short name is fine.
+  f = load_config({.config_file = dir_ / "berth.toml", .listen = "/run/" + std::string(150, 'd') + "/b.sock"}, "/bin");
+  EXPECT_TRUE(f.ok()) << f.status();
 }
 
 }  // namespace

@@ -41,6 +41,32 @@ std::vector<json> rules_for(const json& profile, std::string_view name) {
   return out;
 }
 
+// runc unmarshals "args" into a list: an object there fails every RuntimeDefault container
+// at `runc create`. The shape must be the same whichever compiler built the profile.
+TEST(DefaultSeccomp, EveryRuleHasTheShapeRuncReads) {
+  for (const Caps& caps : {Caps{}, defaults(), with("CAP_SYS_ADMIN"), Caps{all_capabilities().begin(), all_capabilities().end()}}) {
+    const json p = default_seccomp_profile(caps);
+    ASSERT_TRUE(p["syscalls"].is_array());
+    size_t conditional = 0;
+    for (const json& rule : p["syscalls"]) {
+      ASSERT_TRUE(rule.is_object()) << rule.dump();
+      EXPECT_TRUE(rule["names"].is_array() && !rule["names"].empty()) << rule.dump();
+      EXPECT_TRUE(rule["action"].is_string()) << rule.dump();
+      if (!rule.contains("args")) continue;
+      ++conditional;
+      ASSERT_TRUE(rule["args"].is_array()) << "args must be an array: " << rule.dump();
+      EXPECT_FALSE(rule["args"].empty()) << rule.dump();
+      for (const json& a : rule["args"]) {
+        ASSERT_TRUE(a.is_object()) << rule.dump();
+        EXPECT_TRUE(a["index"].is_number_unsigned() && a["value"].is_number_unsigned() && a["op"].is_string())
+            << rule.dump();
+      }
+    }
+    EXPECT_GE(conditional, 2u) << "personality and socket are allowed on conditions";
+    EXPECT_TRUE(check_seccomp_profile(p, "default").ok());
+  }
+}
+
 TEST(DefaultSeccomp, DeniesWithEpermOnThisNodesArchitectures) {
   json p = default_seccomp_profile(defaults());
   EXPECT_EQ(p["defaultAction"], "SCMP_ACT_ERRNO");
