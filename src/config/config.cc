@@ -147,6 +147,10 @@ absl::Status apply_runtime(Config& cfg, const toml::table& t, std::string_view o
 }
 
 absl::Status validate(const Config& cfg) {
+  // Flags are not checked when read: a relative directory would land in the working directory.
+  for (const auto& [key, dir] : {std::pair{"root", &cfg.root}, std::pair{"state_dir", &cfg.state_dir}})
+    if (!dir->is_absolute())
+      return absl::InvalidArgumentError(fmt::format("config: {} \"{}\" must be an absolute path", key, dir->string()));
   if (std::find(std::begin(kLogLevels), std::end(kLogLevels), cfg.log_level) == std::end(kLogLevels))
     return absl::InvalidArgumentError(fmt::format("config: log_level \"{}\" is not one of trace, debug, info, warn, error, critical, off", cfg.log_level));
   if (!cfg.runtimes.contains(cfg.default_runtime))

@@ -33,7 +33,7 @@ size_t max_socket_name_length() { return kMaxName; }
 
 absl::Status check_socket_path(const std::filesystem::path& path) {
   if (path.native().size() <= kSunPath) return absl::OkStatus();
-  const std::string& name = path.filename().native();
+  const std::string name = path.filename().native();  // a copy: filename() is a temporary
   if (name.empty() || name.size() > kMaxName)
     return absl::InvalidArgumentError(fmt::format(
         "socket path {} is longer than {} bytes, so its name \"{}\" must be 1 to {} bytes", path.string(), kSunPath,

@@ -163,5 +163,14 @@ TEST_F(ConfigTest, ListenNameTooLongForAnyAddressIsRefused) {
   EXPECT_TRUE(f.ok()) << f.status();
 }
 
+TEST_F(ConfigTest, RelativeDirectoriesFromFlagsAreRefused) {
+  ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", "").ok());
+  auto f = load_config({.config_file = dir_ / "berth.toml", .state_dir = fs::path("state")}, "/bin");
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(f.status().message().find("state_dir \"state\""), std::string_view::npos) << f.status();
+  f = load_config({.config_file = dir_ / "berth.toml", .root = fs::path("var/lib")}, "/bin");
+  EXPECT_NE(f.status().message().find("root \"var/lib\""), std::string_view::npos) << f.status();
+}
+
 }  // namespace
 }  // namespace berth::config
