@@ -14,6 +14,7 @@
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 
+#include "cgroup/cgroup_manager.h"
 #include "cgroup/cgroup_mode.h"
 
 namespace berth::cgroup {
@@ -34,24 +35,10 @@ struct CgroupLayout {
 // "cpuacct" symlinks) count once: symlinks are skipped.
 absl::StatusOr<CgroupLayout> discover_cgroup_layout(const std::filesystem::path& root = "/sys/fs/cgroup");
 
-// Limits written straight into a group's files: a pod's group (the containers' groups are the
-// OCI runtime's). Zero means "leave the file alone".
-struct GroupLimits {
-  int64_t memory = 0;       // bytes
-  int64_t memory_swap = 0;  // memory + swap, as v1's memsw counts it; -1: unlimited
-  int64_t cpu_shares = 0;   // v2: written as cpu.weight (cpu_shares_to_weight)
-  int64_t cpu_quota = 0;    // microseconds per period; -1: unlimited
-  int64_t cpu_period = 0;   // microseconds
-  std::string cpuset_cpus, cpuset_mems;
-  int64_t pids = 0;  // -1: "max"
-  std::vector<std::pair<std::string, uint64_t>> hugepages;  // page size ("2MB") -> bytes; 0 counts
-  std::map<std::string, std::string> unified;              // v2 only: files written verbatim, last
-};
-
 // The usual cgroup v1 shares [2, 262144] -> v2 weight [1, 10000] mapping.
 int64_t cpu_shares_to_weight(int64_t shares);
 
-class CgroupfsManager {
+class CgroupfsManager final : public CgroupManager {
  public:
   static absl::StatusOr<CgroupfsManager> create(std::filesystem::path root = "/sys/fs/cgroup");
   // For callers that already know the layout (tests build path-only managers this way).
@@ -61,11 +48,11 @@ class CgroupfsManager {
   // cpuset.cpus/mems copied from their parent; on v2 every ancestor of the group gets the
   // available controllers (cpu, memory, pids, io, ...) enabled in cgroup.subtree_control.
   // Existing groups are fine (kubelet may have made the pod group).
-  absl::Status create_group(const std::string& relative) const;
+  absl::Status create_group(const std::string& relative) const override;
 
   // Removes the group and every child below it, deepest first. A group (or child) with
   // processes -> FailedPrecondition naming it, and nothing is removed. Missing -> OK.
-  absl::Status remove_group(const std::string& relative) const;
+  absl::Status remove_group(const std::string& relative) const override;
 
   // Moves `pid` into the group in every hierarchy.
   absl::Status add_process(const std::string& relative, pid_t pid) const;
@@ -75,20 +62,20 @@ class CgroupfsManager {
   // memory.max, memory.swap.max, cpu.weight, cpu.max, cpuset.*, pids.max, hugetlb.<size>.max
   // and the unified keys. FailedPrecondition names a controller this node does not mount
   // (and unified keys on v1); a value the kernel refuses is the errno's code naming the file.
-  absl::Status set_limits(const std::string& relative, const GroupLimits& limits) const;
+  absl::Status set_limits(const std::string& relative, const GroupLimits& limits) const override;
 
   // Whether the node accounts swap for the group (v1 memory.memsw.limit_in_bytes, v2
   // memory.swap.max): swap limits need it.
-  bool has_swap_accounting(const std::string& relative) const;
+  bool has_swap_accounting(const std::string& relative) const override;
 
   // The group's directory in each hierarchy, in layout order.
   std::vector<std::filesystem::path> group_dirs(const std::string& relative) const;
 
   // Where the group's memory accounting lives (v1: <root>/memory/<rel>, v2: <root>/<rel>):
   // memory.oom_control / memory.events for OOM detection.
-  std::filesystem::path memory_dir(const std::string& relative) const;
+  std::filesystem::path memory_dir(const std::string& relative) const override;
 
-  CgroupMode mode() const { return layout_.mode; }
+  CgroupMode mode() const override { return layout_.mode; }
   const CgroupLayout& layout() const { return layout_; }
 
  private:

@@ -22,7 +22,6 @@
 #include "core/stop_signal.h"
 #include "sys/fs.h"
 #include "sys/mounts.h"
-#include "sys/subprocess.h"
 
 namespace berth::core {
 namespace fs = std::filesystem;
@@ -104,12 +103,12 @@ std::string exit_reason(const runtime::ExitRecord& x) {
 
 }  // namespace
 
-runtime::MonitorClient ContainerService::monitor_of(const PodRecord& pod) const {
-  return runtime::MonitorClient(pod.dir / "monitor.sock");
+std::unique_ptr<runtime::PodMonitor> ContainerService::monitor_of(const PodRecord& pod) const {
+  return host_.monitors.connect(pod.dir / "monitor.sock");
 }
 
 fs::path ContainerService::cgroup_memory_dir(const PodRecord& pod, const ContainerId& id) const {
-  return cgroups_.memory_dir(container_cgroup(pod, id));
+  return host_.cgroups.memory_dir(container_cgroup(pod, id));
 }
 
 absl::StatusOr<ContainerService::Located> ContainerService::locate(const std::string& ref) const {
@@ -191,7 +190,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   // Resources are checked and host devices looked up before anything is created, so a bad
   // request or a missing device leaves nothing behind.
   req.container.resources.pids_limit = state_.settings.pids_limit;
-  const spec::CgroupFacts facts = cgroup_facts(cgroups_, pod.cgroup);
+  const spec::CgroupFacts facts = cgroup_facts(host_.cgroups, pod.cgroup);
   if (absl::Status s = spec::linux_resources(req.container.resources, facts).status(); !s.ok())
     return annotate(s, "container \"{}\"", name);
   ASSIGN_OR_RETURN(std::vector<spec::HostDevice> devices,
@@ -273,8 +272,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   RETURN_IF_ERROR(sys::atomic_write_file(bundle / "config.json", oci_spec->dump(2), 0600));
 
   if (!log_path.empty()) RETURN_IF_ERROR(sys::make_dirs(log_path.parent_path()));
-  runtime::MonitorClient monitor = monitor_of(pod);
-  absl::StatusOr<pid_t> pid = monitor.create_container({.id = id.str(), .bundle = bundle, .runtime = rt->second,
+  absl::StatusOr<pid_t> pid = monitor_of(pod)->create_container({.id = id.str(), .bundle = bundle, .runtime = rt->second,
                                                         .log_path = log_path, .tty = rec.tty, .stdin = rec.stdin,
                                                         .stdin_once = rec.stdin_once,
                                                         .cgroup_dir = cgroup_memory_dir(pod, id)});
@@ -300,7 +298,7 @@ absl::Status ContainerService::start(const OpContext& /*op*/, const std::string&
         fmt::format("container {} is {}, only a created container can be started", rec.id.str(), to_string(rec.state)));
   // Taken before the start: a container that exits at once must not finish before it started.
   const int64_t started_at = now_ns();
-  RETURN_IF_ERROR(annotate(monitor_of(l.pod).start_container(rec.id.str(), l.runtime), "start container {}", rec.id.str()));
+  RETURN_IF_ERROR(annotate(monitor_of(l.pod)->start_container(rec.id.str(), l.runtime), "start container {}", rec.id.str()));
   rec.state = ContainerState::Running;
   rec.started_at_ns = started_at;
   RETURN_IF_ERROR(state_.save(*l.entry, rec));
@@ -310,9 +308,9 @@ absl::Status ContainerService::start(const OpContext& /*op*/, const std::string&
 
 absl::Status ContainerService::kill_and_wait(const Located& l, int signal, milliseconds wait) {
   const ContainerRecord rec = l.entry->snapshot();
-  runtime::MonitorClient monitor = monitor_of(l.pod);
-  absl::Status killed = monitor.kill(rec.id.str(), l.runtime, signal);
-  absl::StatusOr<runtime::ExitRecord> exit = monitor.wait(rec.id.str(), wait);
+  const std::unique_ptr<runtime::PodMonitor> monitor = monitor_of(l.pod);
+  absl::Status killed = monitor->kill(rec.id.str(), l.runtime, signal);
+  absl::StatusOr<runtime::ExitRecord> exit = monitor->wait(rec.id.str(), wait);
   if (exit.ok()) return absl::OkStatus();
   // A kill that failed because the process is already gone is not an error.
   if (!killed.ok() && !absl::IsDeadlineExceeded(exit.status())) return killed;
@@ -366,13 +364,9 @@ absl::Status ContainerService::teardown(const ContainerRecord& rec, const PodRec
   if (pod != nullptr) {
     auto rt = state_.settings.runtimes.find(pod->runtime_handler);
     if (rt != state_.settings.runtimes.end()) {
-      absl::Status s = monitor_of(*pod).delete_container(id, rt->second, /*force=*/true);
-      if (absl::IsUnavailable(s)) {
-        // The monitor is gone: talk to the runtime directly so no runc state is left behind.
-        absl::StatusOr<sys::RunResult> r = sys::run(
-            {.argv = {rt->second.binary.string(), "--root", rt->second.root.string(), "delete", "--force", id}});
-        s = r.ok() ? absl::OkStatus() : r.status();
-      }
+      absl::Status s = monitor_of(*pod)->delete_container(id, rt->second, /*force=*/true);
+      // The monitor is gone: talk to the runtime directly so no runtime state is left behind.
+      if (absl::IsUnavailable(s)) s = host_.runtime_cli.force_delete(rt->second, id);
       if (!s.ok()) BERTH_LOG(warn, "[ctr={}] runtime delete: {}", id, s.ToString());
     }
   }
@@ -458,7 +452,7 @@ absl::StatusOr<runtime::ExecSyncResult> ContainerService::exec_sync(const OpCont
   if (rec.state != ContainerState::Running)
     return absl::FailedPreconditionError(
         fmt::format("container {} is {}, exec needs a running container", rec.id.str(), to_string(rec.state)));
-  return monitor_of(l.pod).exec_sync(
+  return monitor_of(l.pod)->exec_sync(
       {.container_id = rec.id.str(), .runtime = l.runtime, .argv = std::move(argv), .timeout = timeout});
 }
 
@@ -472,8 +466,8 @@ absl::Status ContainerService::update_resources(const OpContext& /*op*/, const s
     return absl::FailedPreconditionError(
         fmt::format("container {} is {}: resources of a stopped container cannot change", rec.id.str(), to_string(rec.state)));
   // `r` carries no pids limit (not CRI's), so runc leaves pids.max as created.
-  ASSIGN_OR_RETURN(nlohmann::json resources, spec::linux_resources(r, cgroup_facts(cgroups_, l.pod.cgroup)));
-  RETURN_IF_ERROR(monitor_of(l.pod).update_resources(rec.id.str(), l.runtime, resources.dump()));
+  ASSIGN_OR_RETURN(nlohmann::json resources, spec::linux_resources(r, cgroup_facts(host_.cgroups, l.pod.cgroup)));
+  RETURN_IF_ERROR(monitor_of(l.pod)->update_resources(rec.id.str(), l.runtime, resources.dump()));
   // Recorded for ContainerStatus.resources; what runc cannot change stays as created.
   spec::ResourcesInput applied = r;
   applied.pids_limit = rec.resources.pids_limit;
@@ -491,7 +485,7 @@ absl::Status ContainerService::reopen_log(const OpContext& /*op*/, const std::st
   const ContainerRecord rec = l.entry->snapshot();
   if (rec.state != ContainerState::Running)
     return absl::FailedPreconditionError(fmt::format("container {} is not running", rec.id.str()));
-  return monitor_of(l.pod).reopen_log(rec.id.str());
+  return monitor_of(l.pod)->reopen_log(rec.id.str());
 }
 
 bool ContainerService::image_in_use(const oci::Digest& image_id) const {

@@ -2,6 +2,7 @@
 // The container lifecycle: create (reserve name, mount rootfs, write spec, create through the
 // pod's monitor, record), start, stop, remove, status, list, exec, update, log reopen.
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,11 +10,11 @@
 #include <absl/status/statusor.h>
 #include <nlohmann/json.hpp>
 
+#include "core/host_services.h"
 #include "core/op_context.h"
 #include "core/state.h"
-#include "cgroup/cgroupfs_manager.h"
 #include "image/image_store.h"
-#include "runtime/monitor_client.h"
+#include "runtime/pod_monitor.h"
 #include "spec/container_spec.h"
 
 namespace berth::core {
@@ -46,8 +47,8 @@ struct ContainerView {
 
 class ContainerService {
  public:
-  ContainerService(State& state, image::ImageStore& images, const cgroup::CgroupfsManager& cgroups)
-      : state_(state), images_(images), cgroups_(cgroups) {}
+  ContainerService(State& state, image::ImageStore& images, const HostServices& host)
+      : state_(state), images_(images), host_(host) {}
 
   absl::StatusOr<ContainerId> create(const OpContext& op, ContainerCreateRequest req);
   absl::Status start(const OpContext& op, const std::string& ref);
@@ -80,7 +81,7 @@ class ContainerService {
     runtime::OciRuntime runtime;
   };
   absl::StatusOr<Located> locate(const std::string& ref) const;
-  runtime::MonitorClient monitor_of(const PodRecord& pod) const;
+  std::unique_ptr<runtime::PodMonitor> monitor_of(const PodRecord& pod) const;
   // Applies an exit file, if the monitor wrote one, to a Created/Running record.
   absl::Status refresh_exit(Entry<ContainerRecord>& e);
   absl::Status kill_and_wait(const Located& l, int signal, std::chrono::milliseconds wait);
@@ -99,7 +100,7 @@ class ContainerService {
 
   State& state_;
   image::ImageStore& images_;
-  const cgroup::CgroupfsManager& cgroups_;
+  const HostServices& host_;
 };
 
 }  // namespace berth::core

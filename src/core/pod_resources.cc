@@ -56,7 +56,7 @@ absl::StatusOr<cgroup::GroupLimits> pod_group_limits(std::string_view pod_name, 
   return out;
 }
 
-spec::CgroupFacts cgroup_facts(const cgroup::CgroupfsManager& cgroups, const std::string& group) {
+spec::CgroupFacts cgroup_facts(const cgroup::CgroupManager& cgroups, const std::string& group) {
   return {.v2 = cgroups.mode() == cgroup::CgroupMode::V2, .swap = cgroups.has_swap_accounting(group)};
 }
 

@@ -7,14 +7,14 @@
 
 #include <absl/status/statusor.h>
 
-#include "cgroup/cgroupfs_manager.h"
+#include "cgroup/cgroup_manager.h"
 #include "spec/container_spec.h"
 
 namespace berth::core {
 
 // What the node's cgroups can enforce in `group` (a pod's, which exists): v2 or not, and
 // whether swap is accounted there. For containers and pods alike.
-spec::CgroupFacts cgroup_facts(const cgroup::CgroupfsManager& cgroups, const std::string& group);
+spec::CgroupFacts cgroup_facts(const cgroup::CgroupManager& cgroups, const std::string& group);
 
 // `resources` bounds the pod only in what it sets: a memory or CPU quota limit there gets the
 // overhead's added (a quota with another period is rescaled to this one); cpu shares add up;

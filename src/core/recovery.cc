@@ -46,7 +46,7 @@ absl::Status SandboxService::recover() {
       RETURN_IF_ERROR(annotate(teardown(*rec), "recovery of pod {}", rec->id.str()));
       continue;
     }
-    if (rec->state == PodState::Ready && !runtime::MonitorClient(rec->dir / "monitor.sock").list().ok()) {
+    if (rec->state == PodState::Ready && !host_.monitors.connect(rec->dir / "monitor.sock")->list().ok()) {
       BERTH_LOG(warn, "[pod={}] recovery: its monitor is gone; marking the pod not ready", rec->id.str());
       rec->state = PodState::NotReady;
       RETURN_IF_ERROR(state_.store.put(store::Kind::Pod, {rec->id.str(), d.name_key, "", encode(*rec)}));

@@ -15,8 +15,6 @@
 #include "core/pod_layout.h"
 #include "core/pod_resources.h"
 #include "network/pod_files.h"
-#include "network/pod_namespaces.h"
-#include "runtime/monitor_client.h"
 #include "spec/sysctls.h"
 #include "spec/user_namespace.h"
 #include "sys/fs.h"
@@ -72,7 +70,7 @@ absl::Status validate(const PodSpec& spec, const Settings& settings) {
 
 // Writes the pod's overhead + resources into its group when berth made the group: a group
 // kubelet passes as cgroup_parent is kubelet's, which sized it already.
-absl::Status apply_pod_limits(const cgroup::CgroupfsManager& cgroups, const PodRecord& rec) {
+absl::Status apply_pod_limits(const cgroup::CgroupManager& cgroups, const PodRecord& rec) {
   if (!rec.spec.cgroup_parent.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(cgroup::GroupLimits limits,
                    pod_group_limits(rec.spec.metadata.name, rec.spec.overhead, rec.spec.resources,
@@ -87,7 +85,7 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
   // The pod's resources are checked before anything exists (swap accounting is looked up
   // once its group does).
   RETURN_IF_ERROR(pod_group_limits(spec.metadata.name, spec.overhead, spec.resources,
-                                   {.v2 = cgroups_.mode() == cgroup::CgroupMode::V2, .swap = true})
+                                   {.v2 = host_.cgroups.mode() == cgroup::CgroupMode::V2, .swap = true})
                       .status());
   if (spec.hostname.empty() && !spec.host_network) spec.hostname = node_hostname();
   const std::string key = pod_name_key(spec.metadata);
@@ -119,8 +117,7 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
 
   RETURN_IF_ERROR(sys::make_dirs(ns_dir(rec), 0700));
   const PodSpec& s = rec.spec;
-  network::PinOptions pins{.pinns_binary = state_.settings.pinns_binary,
-                           .dir = ns_dir(rec),
+  network::PinOptions pins{.dir = ns_dir(rec),
                            .net = !s.host_network,
                            .ipc = !s.host_ipc,
                            .uts = !s.host_network,
@@ -131,7 +128,7 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
     for (const spec::IdMapping& m : s.userns.uids) pins.uid_map.push_back({m.container_id, m.host_id, m.length});
     for (const spec::IdMapping& m : s.userns.gids) pins.gid_map.push_back({m.container_id, m.host_id, m.length});
   }
-  RETURN_IF_ERROR(network::pin_namespaces(pins).status());
+  RETURN_IF_ERROR(host_.pinner.pin(pins).status());
   RETURN_IF_ERROR(network::write_pod_files({.dir = rec.dir, .hostname = pod_hostname(s), .dns = dns_of(s)}).status());
   if (root) {  // the container's root owns the pod's files, as it would on a node without one
     for (const char* f : {"resolv.conf", "hosts", "hostname"}) {
@@ -145,12 +142,12 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
     if (root) shm_options += fmt::format(",uid={},gid={}", root->uid, root->gid);
     RETURN_IF_ERROR(sys::mount_tmpfs(shm_dir(rec), shm_options));
   }
-  RETURN_IF_ERROR(cgroups_.create_group(rec.cgroup));
-  RETURN_IF_ERROR(apply_pod_limits(cgroups_, rec));
+  RETURN_IF_ERROR(host_.cgroups.create_group(rec.cgroup));
+  RETURN_IF_ERROR(apply_pod_limits(host_.cgroups, rec));
   std::optional<fs::path> pid_pin, pid_owner;
   if (s.pod_pid_namespace && !s.host_pid) pid_pin = ns_dir(rec) / "pid";
   if (pid_pin && has_user_namespace(rec)) pid_owner = ns_dir(rec) / "user";  // which then owns it
-  ASSIGN_OR_RETURN(rec.monitor_pid, runtime::launch_monitor({.monitor_binary = state_.settings.monitor_binary,
+  ASSIGN_OR_RETURN(rec.monitor_pid, host_.monitors.launch({.monitor_binary = state_.settings.monitor_binary,
                                                             .pod_id = id.str(),
                                                             .pod_dir = rec.dir,
                                                             .exits_dir = state_.settings.exits_dir(),
@@ -168,13 +165,13 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
 
 absl::Status SandboxService::teardown(const PodRecord& rec) {
   if (rec.monitor_pid > 0) {
-    absl::Status s = runtime::MonitorClient(rec.dir / "monitor.sock").shutdown();
+    absl::Status s = host_.monitors.connect(rec.dir / "monitor.sock")->shutdown();
     if (!s.ok() && !absl::IsUnavailable(s)) BERTH_LOG(warn, "[pod={}] monitor shutdown: {}", rec.id.str(), s.ToString());
   }
   RETURN_IF_ERROR(sys::unmount(shm_dir(rec)));
-  RETURN_IF_ERROR(network::unpin_namespaces(ns_dir(rec)));
+  RETURN_IF_ERROR(host_.pinner.unpin(ns_dir(rec)));
   if (rec.spec.cgroup_parent.empty()) {  // a parent given by kubelet is kubelet's to remove
-    absl::Status s = cgroups_.remove_group(rec.cgroup);
+    absl::Status s = host_.cgroups.remove_group(rec.cgroup);
     if (!s.ok()) BERTH_LOG(warn, "[pod={}] remove cgroup: {}", rec.id.str(), s.ToString());
   }
   RETURN_IF_ERROR(sys::unmount_all_under(rec.dir));
@@ -191,9 +188,9 @@ absl::Status SandboxService::update_resources(const OpContext& /*op*/, const std
   if (overhead) rec.spec.overhead = std::move(*overhead);
   if (resources) rec.spec.resources = std::move(*resources);
   RETURN_IF_ERROR(pod_group_limits(rec.spec.metadata.name, rec.spec.overhead, rec.spec.resources,
-                                   cgroup_facts(cgroups_, rec.cgroup))
+                                   cgroup_facts(host_.cgroups, rec.cgroup))
                       .status());
-  if (rec.state == PodState::Ready) RETURN_IF_ERROR(apply_pod_limits(cgroups_, rec));
+  if (rec.state == PodState::Ready) RETURN_IF_ERROR(apply_pod_limits(host_.cgroups, rec));
   RETURN_IF_ERROR(state_.save(*e, rec));
   BERTH_LOG(info, "[pod={}] resources updated", rec.id.str());
   return absl::OkStatus();

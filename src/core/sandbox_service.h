@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cgroup/cgroup_path.h"
-#include "cgroup/cgroupfs_manager.h"
 #include "core/container_service.h"
+#include "core/host_services.h"
 #include "core/op_context.h"
 #include "core/state.h"
 
@@ -30,8 +30,8 @@ struct PodView {
 
 class SandboxService {
  public:
-  SandboxService(State& state, ContainerService& containers, const cgroup::CgroupfsManager& cgroups)
-      : state_(state), containers_(containers), cgroups_(cgroups) {}
+  SandboxService(State& state, ContainerService& containers, const HostServices& host)
+      : state_(state), containers_(containers), host_(host) {}
 
   absl::StatusOr<PodId> run(const OpContext& op, PodSpec spec);
   // Stops every container of the pod; idempotent. NotFound when unknown.
@@ -57,7 +57,7 @@ class SandboxService {
 
   State& state_;
   ContainerService& containers_;
-  const cgroup::CgroupfsManager& cgroups_;
+  const HostServices& host_;
 };
 
 }  // namespace berth::core

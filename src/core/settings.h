@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "runtime/monitor_client.h"
+#include "runtime/oci_runtime.h"
 
 namespace berth::core {
 
@@ -17,7 +17,6 @@ struct Settings {
   std::string default_runtime = "runc";
   std::string cgroup_parent = "/berth";
   std::filesystem::path monitor_binary;
-  std::filesystem::path pinns_binary;
   std::chrono::seconds pod_stop_grace{0};  // StopPodSandbox's grace per container; 0: SIGKILL at once
   std::string monitor_log_level = "info";
   int64_t shm_size_bytes = 64 << 20;  // each pod's /dev/shm (config containers.shm_size_bytes)

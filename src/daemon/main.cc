@@ -23,13 +23,16 @@
 #include "cgroup/cgroupfs_manager.h"
 #include "config/config.h"
 #include "core/container_service.h"
+#include "core/host_services.h"
 #include "core/image_service.h"
 #include "core/sandbox_service.h"
 #include "cri/image_service.h"
 #include "cri/runtime_service.h"
 #include "image/puller.h"
 #include "registry/client.h"
-#include "runtime/runtime_features.h"
+#include "network/namespace_pinner.h"
+#include "runtime/monitor_client.h"
+#include "runtime/runtime_cli.h"
 #include "store/metadata_store.h"
 #include "sys/fs.h"
 #include "sys/unix_socket.h"
@@ -46,7 +49,6 @@ core::Settings core_settings(const config::Config& cfg) {
                    .default_runtime = cfg.default_runtime,
                    .cgroup_parent = cfg.cgroup_parent,
                    .monitor_binary = cfg.monitor_path,
-                   .pinns_binary = cfg.pinns_path,
                    .pod_stop_grace = std::chrono::seconds(cfg.pod_stop_grace_seconds),
                    .monitor_log_level = cfg.log_level};
   for (const auto& [name, rh] : cfg.runtimes) s.runtimes[name] = {.binary = rh.binary, .root = rh.root};
@@ -57,9 +59,9 @@ core::Settings core_settings(const config::Config& cfg) {
 
 // Each handler's optional features, read once: a runtime that cannot tell (crun 1.8 has no
 // `features`, a binary that is not installed) gets berth's fallbacks.
-void read_runtime_features(core::Settings& s) {
+void read_runtime_features(const runtime::RuntimeCli& cli, core::Settings& s) {
   for (auto& [name, rt] : s.runtimes) {
-    absl::StatusOr<runtime::RuntimeFeatures> f = runtime::query_runtime_features(rt.binary);
+    absl::StatusOr<runtime::RuntimeFeatures> f = cli.features(rt.binary);
     if (f.ok()) {
       rt.features = *std::move(f);
     } else {
@@ -110,11 +112,17 @@ absl::Status run(const config::Config& cfg) {
                        {.search_registries = cfg.images.search_registries,
                         .max_concurrent_blobs = static_cast<int>(cfg.images.max_concurrent_downloads)});
 
+  // The host behind core's seams.
+  const runtime::MonitorProcesses monitors;
+  const runtime::ExecRuntimeCli runtime_cli;
+  const network::PinnsNamespacePinner pinner(cfg.pinns_path);
+  const core::HostServices host{.monitors = monitors, .runtime_cli = runtime_cli, .cgroups = cgroups, .pinner = pinner};
+
   core::Settings settings = core_settings(cfg);
-  read_runtime_features(settings);
+  read_runtime_features(runtime_cli, settings);
   core::State state(std::move(settings), *store);
-  core::ContainerService containers(state, *images, cgroups);
-  core::SandboxService pods(state, containers, cgroups);
+  core::ContainerService containers(state, *images, host);
+  core::SandboxService pods(state, containers, host);
   core::ImageService image_service(*images, puller, containers, cfg.images.pinned);
   std::atomic<bool> ready{false};
   std::vector<std::string> handler_names;

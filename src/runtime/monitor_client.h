@@ -1,122 +1,56 @@
 #pragma once
-// berthd's side of the per-pod berth-monitor: launching it, and one typed call per request
-// of the control protocol (proto/monitor.md). Every call opens its own connection to the
-// monitor's control socket, so calls from many gRPC threads proceed in parallel and a
-// monitor that died shows up as Unavailable on the next call.
+// berthd's side of the per-pod berth-monitor: launching it, and the real PodMonitor. Every
+// call opens its own connection to the monitor's control socket, so calls from many gRPC
+// threads proceed in parallel and a monitor that died shows up as Unavailable on the next
+// call.
 #include <sys/types.h>
 
-#include <chrono>
-#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
-#include <vector>
 
-#include <absl/status/status.h>
 #include <absl/status/statusor.h>
 
-#include "runtime/runtime_features.h"
+#include "runtime/pod_monitor.h"
 
 namespace berth::runtime {
-
-// Which OCI runtime binary to run and its --root state directory.
-struct OciRuntime {
-  std::filesystem::path binary;  // /usr/sbin/runc
-  std::filesystem::path root;    // /run/berth/runc
-  RuntimeFeatures features;      // read once at start-up (berthd's composition root)
-};
-
-struct MonitorLaunchOptions {
-  std::filesystem::path monitor_binary;  // berth-monitor
-  std::string pod_id;
-  std::filesystem::path pod_dir;          // monitor.sock and monitor.pid live here
-  std::filesystem::path exits_dir;        // <exits_dir>/<container id>.json, written by the monitor
-  // When set, the monitor starts the pod's PID-namespace init (a tiny reaper, PID 1 of a new
-  // PID namespace, child of the monitor) and bind-mounts its /proc/<pid>/ns/pid here.
-  std::optional<std::filesystem::path> pid_namespace_pin;
-  // The pod's user namespace (its pinned ns file), which is then to own that PID namespace.
-  std::optional<std::filesystem::path> pid_namespace_owner;
-  std::string log_level = "info";
-};
 
 // Starts a detached monitor (its own session, reparented away from berthd, so it outlives
 // berthd) and returns its pid once its control socket accepts connections.
 absl::StatusOr<pid_t> launch_monitor(const MonitorLaunchOptions& opts);
 
-struct CreateContainerRequest {
-  std::string id;
-  std::filesystem::path bundle;      // holds config.json; its "root.path" is already mounted
-  OciRuntime runtime;
-  std::filesystem::path log_path;    // CRI log file; empty: discard output
-  bool tty = false;
-  bool stdin = false;
-  bool stdin_once = false;
-  std::optional<std::filesystem::path> cgroup_dir;  // for OOM detection at exit (memory cgroup)
-};
-
-// What the monitor recorded, durably, when a container's init process exited.
-struct ExitRecord {
-  int exit_code = 0;          // 128+N for a signal
-  int64_t exited_at_ns = 0;   // Unix nanoseconds
-  bool oom_killed = false;
-};
-
-// Parses an exit file (<exits_dir>/<id>.json): InvalidArgument when malformed.
-absl::StatusOr<ExitRecord> parse_exit_record(std::string_view text);
-
-enum class ContainerProcessState { Created, Running, Exited };
-
-struct ContainerProcessInfo {
-  std::string id;
-  pid_t pid = 0;
-  ContainerProcessState state = ContainerProcessState::Created;
-  std::optional<ExitRecord> exit;
-};
-
-struct ExecSyncRequest {
-  std::string container_id;
-  OciRuntime runtime;
-  std::vector<std::string> argv;
-  std::chrono::milliseconds timeout{0};  // 0: no timeout
-  size_t max_output = 16 * 1024 * 1024;  // per stream; the rest is dropped
-};
-
-struct ExecSyncResult {
-  int exit_code = 0;
-  std::string out;
-  std::string err;
-  bool timed_out = false;
-};
-
-class MonitorClient {
+class MonitorClient final : public PodMonitor {
  public:
   explicit MonitorClient(std::filesystem::path socket) : socket_(std::move(socket)) {}
 
-  // runc create with the container's stdio held by the monitor; returns the init pid.
-  absl::StatusOr<pid_t> create_container(const CreateContainerRequest& req) const;
-  absl::Status start_container(const std::string& id, const OciRuntime& rt) const;
-  absl::Status kill(const std::string& id, const OciRuntime& rt, int signal) const;
-  // Waits until the container's init exits (up to `timeout`; 0 or less: no limit):
-  // DeadlineExceeded otherwise. A container the monitor no longer knows is answered from its
-  // exit file, else NotFound.
-  absl::StatusOr<ExitRecord> wait(const std::string& id, std::chrono::milliseconds timeout) const;
-  // runc delete (--force when asked); forgets the container. Unknown id: OK.
-  absl::Status delete_container(const std::string& id, const OciRuntime& rt, bool force) const;
-  absl::StatusOr<ExecSyncResult> exec_sync(const ExecSyncRequest& req) const;
-  // runc update --resources: `linux_resources_json` is an OCI LinuxResources object.
+  // PodMonitor (runtime/pod_monitor.h)
+  absl::StatusOr<pid_t> create_container(const CreateContainerRequest& req) const override;
+  absl::Status start_container(const std::string& id, const OciRuntime& rt) const override;
+  absl::Status kill(const std::string& id, const OciRuntime& rt, int signal) const override;
+  absl::StatusOr<ExitRecord> wait(const std::string& id, std::chrono::milliseconds timeout) const override;
+  absl::Status delete_container(const std::string& id, const OciRuntime& rt, bool force) const override;
+  absl::StatusOr<ExecSyncResult> exec_sync(const ExecSyncRequest& req) const override;
   absl::Status update_resources(const std::string& id, const OciRuntime& rt,
-                                const std::string& linux_resources_json) const;
-  absl::Status reopen_log(const std::string& id) const;
-  absl::StatusOr<std::vector<ContainerProcessInfo>> list() const;
-  // Asks the monitor to exit (after the pod's containers are deleted); it removes its
-  // socket and unpins the PID namespace it owns.
-  absl::Status shutdown() const;
+                                const std::string& linux_resources_json) const override;
+  absl::Status reopen_log(const std::string& id) const override;
+  absl::StatusOr<std::vector<ContainerProcessInfo>> list() const override;
+  absl::Status shutdown() const override;
 
   const std::filesystem::path& socket() const { return socket_; }
 
  private:
   std::filesystem::path socket_;
+};
+
+// The real Monitors: berth-monitor processes launched by launch_monitor(), reached by
+// MonitorClient.
+class MonitorProcesses final : public Monitors {
+ public:
+  absl::StatusOr<pid_t> launch(const MonitorLaunchOptions& opts) const override { return launch_monitor(opts); }
+  std::unique_ptr<PodMonitor> connect(const std::filesystem::path& socket) const override {
+    return std::make_unique<MonitorClient>(socket);
+  }
 };
 
 }  // namespace berth::runtime

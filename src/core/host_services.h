@@ -1,0 +1,19 @@
+#pragma once
+// What the domain drives on the node, each behind a small interface that daemon/ wires to the
+// real implementation and tests/ to fakes: the pods' monitors, the OCI runtime's own CLI, the
+// cgroup driver and the namespace pinner.
+#include "cgroup/cgroup_manager.h"
+#include "network/namespace_pinner.h"
+#include "runtime/pod_monitor.h"
+#include "runtime/runtime_cli.h"
+
+namespace berth::core {
+
+struct HostServices {
+  const runtime::Monitors& monitors;
+  const runtime::RuntimeCli& runtime_cli;
+  const cgroup::CgroupManager& cgroups;
+  const network::NamespacePinner& pinner;
+};
+
+}  // namespace berth::core
