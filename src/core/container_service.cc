@@ -240,10 +240,10 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   std::vector<fs::path> lower(layers.rbegin(), layers.rend());  // overlay lists the top layer first
   if (has_user_namespace(pod)) {  // idmapped layers; runc reaches the rootfs from inside the namespace
     RETURN_IF_ERROR(annotate(make_bundle_searchable(bundle, state_.settings.state_dir), "container {}", id.str()));
-    RETURN_IF_ERROR(annotate(mount_userns_rootfs(pod, lower, layer / "upper", layer / "work", bundle, rootfs),
+    RETURN_IF_ERROR(annotate(mount_userns_rootfs(host_.mounts, pod, lower, layer / "upper", layer / "work", bundle, rootfs),
                              "container {}", id.str()));
   } else {
-    RETURN_IF_ERROR(annotate(sys::mount_overlay(lower, layer / "upper", layer / "work", rootfs), "container {}", id.str()));
+    RETURN_IF_ERROR(annotate(host_.mounts.overlay(lower, layer / "upper", layer / "work", rootfs), "container {}", id.str()));
   }
 
   ASSIGN_OR_RETURN(spec::UserLookup users, read_image_users(rootfs));
@@ -263,8 +263,8 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   // Image mounts (and recursive read-only clones, for a runtime without "rro") under the
   // bundle, then the image's VOLUMEs.
   in.runtime_recursive_readonly = rt->second.features.recursive_readonly_mounts();
-  RETURN_IF_ERROR(host_mounts.mount_in_bundle(in.container, bundle, in.runtime_recursive_readonly));
-  RETURN_IF_ERROR(annotate(idmap_config_mounts(pod, bundle, in.container.mounts), "container \"{}\"", name));
+  RETURN_IF_ERROR(host_mounts.mount_in_bundle(host_.mounts, in.container, bundle, in.runtime_recursive_readonly));
+  RETURN_IF_ERROR(annotate(idmap_config_mounts(host_.mounts, pod, bundle, in.container.mounts), "container \"{}\"", name));
   RETURN_IF_ERROR(add_image_volumes(in.container, image->config, rootfs, layer / "volumes"));
   absl::StatusOr<nlohmann::json> oci_spec = spec::generate_spec(in);
   if (!oci_spec.ok()) return oci_spec.status();
@@ -277,7 +277,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
                                                         .stdin_once = rec.stdin_once,
                                                         .cgroup_dir = cgroup_memory_dir(pod, id)});
   if (!pid.ok()) return annotate(pid.status(), "container \"{}\" ({})", name, id.str());
-  host_mounts.detach_clones();  // the container has its own copies now
+  host_mounts.detach_clones(host_.mounts);  // the container has its own copies now
   rec.pid = *pid;
   rec.state = ContainerState::Created;
   RETURN_IF_ERROR(state_.save(*entry, rec));
@@ -370,7 +370,7 @@ absl::Status ContainerService::teardown(const ContainerRecord& rec, const PodRec
       if (!s.ok()) BERTH_LOG(warn, "[ctr={}] runtime delete: {}", id, s.ToString());
     }
   }
-  RETURN_IF_ERROR(sys::unmount_all_under(bundle_dir(rec.id)));
+  RETURN_IF_ERROR(host_.mounts.unmount_all_under(bundle_dir(rec.id)));
   RETURN_IF_ERROR(sys::remove_tree(bundle_dir(rec.id)));
   RETURN_IF_ERROR(sys::remove_tree(layer_dir(rec.id)));
   RETURN_IF_ERROR(sys::remove_tree(exit_file(rec.id)));

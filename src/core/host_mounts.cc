@@ -192,7 +192,8 @@ std::vector<std::string> HostMounts::image_ids() const {
   return out;
 }
 
-absl::Status HostMounts::clone_recursive_readonly(spec::ContainerInput& c, const fs::path& dir) {
+absl::Status HostMounts::clone_recursive_readonly(const sys::Mounter& mounts, spec::ContainerInput& c,
+                                                  const fs::path& dir) {
   for (size_t i = 0; i < c.mounts.size(); ++i) {
     spec::MountInput& m = c.mounts[i];
     if (!m.recursive_readonly || !m.image.empty()) continue;
@@ -208,7 +209,7 @@ absl::Status HostMounts::clone_recursive_readonly(spec::ContainerInput& c, const
       UniqueFd f{::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
       if (!f) return errno_error("create {}", target.string());
     }
-    RETURN_IF_ERROR(annotate(sys::mount_clone_readonly(m.host_path, target), "{}: recursive_read_only",
+    RETURN_IF_ERROR(annotate(mounts.clone_readonly(m.host_path, target), "{}: recursive_read_only",
                              describe(c, m, m.host_path)));
     clones_.push_back(target);
     m.host_path = target.string();
@@ -216,17 +217,17 @@ absl::Status HostMounts::clone_recursive_readonly(spec::ContainerInput& c, const
   return absl::OkStatus();
 }
 
-absl::Status HostMounts::mount_in_bundle(spec::ContainerInput& c, const fs::path& bundle,
+absl::Status HostMounts::mount_in_bundle(const sys::Mounter& mounts, spec::ContainerInput& c, const fs::path& bundle,
                                          bool runtime_recursive_readonly) {
   const fs::path dir = bundle / "mounts";
-  if (!runtime_recursive_readonly) RETURN_IF_ERROR(clone_recursive_readonly(c, dir));
+  if (!runtime_recursive_readonly) RETURN_IF_ERROR(clone_recursive_readonly(mounts, c, dir));
   for (const ImageMount& im : images_) {
     spec::MountInput& m = c.mounts[im.index];
     const fs::path root = dir / std::to_string(im.index);
     RETURN_IF_ERROR(sys::make_dirs(root, 0755));
     absl::Status mounted = im.layers.size() == 1
-                               ? sys::mount_bind_readonly(im.layers.front(), root)
-                               : sys::mount_overlay_readonly(
+                               ? mounts.bind_readonly(im.layers.front(), root)
+                               : mounts.overlay_readonly(
                                      std::vector<fs::path>(im.layers.rbegin(), im.layers.rend()), root);
     RETURN_IF_ERROR(annotate(mounted, "container \"{}\": image mount \"{}\" of \"{}\"", c.name, m.container_path, m.image));
     if (m.image_sub_path.empty()) {
@@ -239,9 +240,9 @@ absl::Status HostMounts::mount_in_bundle(spec::ContainerInput& c, const fs::path
   return absl::OkStatus();
 }
 
-void HostMounts::detach_clones() {
+void HostMounts::detach_clones(const sys::Mounter& mounts) {
   for (const fs::path& clone : clones_) {
-    absl::Status s = sys::unmount(clone);
+    absl::Status s = mounts.unmount(clone);
     if (!s.ok()) BERTH_LOG(warn, "detaching the recursive read-only clone {}: {}", clone.string(), s.ToString());
   }
   clones_.clear();

@@ -29,6 +29,7 @@
 #include "image/image_store.h"
 #include "oci/image_config.h"
 #include "spec/container_spec.h"
+#include "sys/mounter.h"
 
 namespace berth::core {
 
@@ -51,12 +52,12 @@ class HostMounts {
   // Step 2 on `c.mounts` (the same list prepare() saw): host_path of the mounts it handles
   // becomes the mount it made under `bundle`. `runtime_recursive_readonly`: the runtime
   // takes "rro" (runtime::RuntimeFeatures), so recursive_readonly mounts are left to it.
-  absl::Status mount_in_bundle(spec::ContainerInput& c, const std::filesystem::path& bundle,
-                               bool runtime_recursive_readonly);
+  absl::Status mount_in_bundle(const sys::Mounter& mounts, spec::ContainerInput& c,
+                               const std::filesystem::path& bundle, bool runtime_recursive_readonly);
 
   // The runtime created the container, which now holds its own copy of every mount: the
   // recursive read-only clones leave the host's mount namespace (best-effort, logged).
-  void detach_clones();
+  void detach_clones(const sys::Mounter& mounts);
 
   // The create succeeded (or adopted an earlier one): the host directories stay.
   void keep() { created_.clear(); }
@@ -64,7 +65,8 @@ class HostMounts {
  private:
   HostMounts() = default;
   // The clones of step 2, under `dir`.
-  absl::Status clone_recursive_readonly(spec::ContainerInput& c, const std::filesystem::path& dir);
+  absl::Status clone_recursive_readonly(const sys::Mounter& mounts, spec::ContainerInput& c,
+                                        const std::filesystem::path& dir);
 
   struct ImageMount {
     size_t index = 0;  // in ContainerInput::mounts

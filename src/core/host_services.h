@@ -1,11 +1,12 @@
 #pragma once
 // What the domain drives on the node, each behind a small interface that daemon/ wires to the
 // real implementation and tests/ to fakes: the pods' monitors, the OCI runtime's own CLI, the
-// cgroup driver and the namespace pinner.
+// cgroup driver, the namespace pinner and the mounts.
 #include "cgroup/cgroup_manager.h"
 #include "network/namespace_pinner.h"
 #include "runtime/pod_monitor.h"
 #include "runtime/runtime_cli.h"
+#include "sys/mounter.h"
 
 namespace berth::core {
 
@@ -14,6 +15,7 @@ struct HostServices {
   const runtime::RuntimeCli& runtime_cli;
   const cgroup::CgroupManager& cgroups;
   const network::NamespacePinner& pinner;
+  const sys::Mounter& mounts;
 };
 
 }  // namespace berth::core

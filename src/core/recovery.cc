@@ -18,12 +18,12 @@ namespace fs = std::filesystem;
 namespace {
 
 // Directories under `parent` that no record owns: unmount and remove them.
-void sweep_orphans(const fs::path& parent, const absl::flat_hash_set<std::string>& known) {
+void sweep_orphans(const sys::Mounter& mounts, const fs::path& parent, const absl::flat_hash_set<std::string>& known) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(parent, ec)) {
     const std::string name = e.path().filename().string();
     if (known.contains(name)) continue;
-    absl::Status s = sys::unmount_all_under(e.path());
+    absl::Status s = mounts.unmount_all_under(e.path());
     if (s.ok()) s = sys::remove_tree(e.path());
     BERTH_LOG(warn, "recovery: removed orphan {}{}", e.path().string(), s.ok() ? "" : ": " + s.ToString());
   }
@@ -55,7 +55,7 @@ absl::Status SandboxService::recover() {
     state_.pod_names.restore(pod_name_key(rec->spec.metadata), rec->id.str());
     state_.pods.insert(rec->id.str(), std::make_shared<Entry<PodRecord>>(*rec));
   }
-  sweep_orphans(state_.settings.pods_dir(), known);
+  sweep_orphans(host_.mounts, state_.settings.pods_dir(), known);
   return absl::OkStatus();
 }
 
@@ -86,8 +86,8 @@ absl::Status ContainerService::recover() {
     state_.containers.insert(rec->id.str(), entry);
     RETURN_IF_ERROR(refresh_exit(*entry));  // exits that happened while berthd was down
   }
-  sweep_orphans(state_.settings.bundles_dir(), known);
-  sweep_orphans(state_.settings.layers_dir(), known);
+  sweep_orphans(host_.mounts, state_.settings.bundles_dir(), known);
+  sweep_orphans(host_.mounts, state_.settings.layers_dir(), known);
   return absl::OkStatus();
 }
 

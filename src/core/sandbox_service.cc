@@ -140,7 +140,7 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
     RETURN_IF_ERROR(sys::make_dirs(shm_dir(rec), 0755));
     std::string shm_options = fmt::format("mode=1777,size={}", state_.settings.shm_size_bytes);
     if (root) shm_options += fmt::format(",uid={},gid={}", root->uid, root->gid);
-    RETURN_IF_ERROR(sys::mount_tmpfs(shm_dir(rec), shm_options));
+    RETURN_IF_ERROR(host_.mounts.tmpfs(shm_dir(rec), shm_options));
   }
   RETURN_IF_ERROR(host_.cgroups.create_group(rec.cgroup));
   RETURN_IF_ERROR(apply_pod_limits(host_.cgroups, rec));
@@ -168,13 +168,13 @@ absl::Status SandboxService::teardown(const PodRecord& rec) {
     absl::Status s = host_.monitors.connect(rec.dir / "monitor.sock")->shutdown();
     if (!s.ok() && !absl::IsUnavailable(s)) BERTH_LOG(warn, "[pod={}] monitor shutdown: {}", rec.id.str(), s.ToString());
   }
-  RETURN_IF_ERROR(sys::unmount(shm_dir(rec)));
+  RETURN_IF_ERROR(host_.mounts.unmount(shm_dir(rec)));
   RETURN_IF_ERROR(host_.pinner.unpin(ns_dir(rec)));
   if (rec.spec.cgroup_parent.empty()) {  // a parent given by kubelet is kubelet's to remove
     absl::Status s = host_.cgroups.remove_group(rec.cgroup);
     if (!s.ok()) BERTH_LOG(warn, "[pod={}] remove cgroup: {}", rec.id.str(), s.ToString());
   }
-  RETURN_IF_ERROR(sys::unmount_all_under(rec.dir));
+  RETURN_IF_ERROR(host_.mounts.unmount_all_under(rec.dir));
   RETURN_IF_ERROR(sys::remove_tree(rec.dir));
   return state_.store.remove(store::Kind::Pod, rec.id.str());
 }

@@ -81,8 +81,9 @@ absl::Status make_bundle_searchable(const fs::path& bundle, const fs::path& own_
   return absl::OkStatus();
 }
 
-absl::Status mount_userns_rootfs(const PodRecord& pod, const std::vector<fs::path>& lower, const fs::path& upper,
-                                 const fs::path& work, const fs::path& bundle, const fs::path& rootfs) {
+absl::Status mount_userns_rootfs(const sys::Mounter& mounts, const PodRecord& pod, const std::vector<fs::path>& lower,
+                                 const fs::path& upper, const fs::path& work, const fs::path& bundle,
+                                 const fs::path& rootfs) {
   const std::optional<IdPair> root = pod_root_on_host(pod.spec);
   if (!root) return absl::InternalError(fmt::format("pod {} has no user namespace mapping for root", pod.id.str()));
   ASSIGN_OR_RETURN(UniqueFd userns, open_pod_userns(pod));
@@ -93,22 +94,23 @@ absl::Status mount_userns_rootfs(const PodRecord& pod, const std::vector<fs::pat
   for (size_t i = 0; i < lower.size() && s.ok(); ++i) {
     const fs::path target = staging / fmt::format("l{}", i);
     s = sys::make_dirs(target, 0700);
-    if (s.ok()) s = annotate(sys::mount_idmapped(lower[i], target, userns.get()), "image layer {}", i);
+    if (s.ok()) s = annotate(mounts.idmapped(lower[i], target, userns.get()), "image layer {}", i);
     if (s.ok()) mapped.push_back(target);
   }
   // The container's root creates files in the upper directory, and owns the rootfs' "/".
   if (s.ok() && ::chown(upper.c_str(), root->uid, root->gid) != 0) s = errno_error("chown {}", upper.string());
-  if (s.ok()) s = sys::mount_overlay(mapped, upper, work, rootfs);
+  if (s.ok()) s = mounts.overlay(mapped, upper, work, rootfs);
   // The overlay keeps private clones of its layers: the staging mounts can go either way
   // (teardown would catch them too).
   for (const fs::path& m : mapped) {
-    absl::Status u = sys::unmount(m);
+    absl::Status u = mounts.unmount(m);
     if (s.ok() && !u.ok()) s = u;
   }
   return s;
 }
 
-absl::Status idmap_config_mounts(const PodRecord& pod, const fs::path& bundle, std::vector<spec::MountInput>& mounts) {
+absl::Status idmap_config_mounts(const sys::Mounter& mounter, const PodRecord& pod, const fs::path& bundle,
+                                 std::vector<spec::MountInput>& mounts) {
   const bool pod_userns = has_user_namespace(pod);
   UniqueFd pod_fd;
   for (size_t i = 0; i < mounts.size(); ++i) {
@@ -126,7 +128,7 @@ absl::Status idmap_config_mounts(const PodRecord& pod, const fs::path& bundle, s
     RETURN_IF_ERROR(sys::make_dirs(staging, 0700));
     const fs::path target = staging / fmt::format("v{}", i);
     RETURN_IF_ERROR(make_mount_point(m.host_path, target));
-    RETURN_IF_ERROR(annotate(sys::mount_idmapped(m.host_path, target, own ? own_fd.get() : pod_fd.get()),
+    RETURN_IF_ERROR(annotate(mounter.idmapped(m.host_path, target, own ? own_fd.get() : pod_fd.get()),
                              "mount \"{}\"", m.container_path));
     m.host_path = target.string();
     // Already idmapped: runc binds the staged mount as it is (runc 1.1 knows no mount idmaps).

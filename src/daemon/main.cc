@@ -35,6 +35,7 @@
 #include "runtime/runtime_cli.h"
 #include "store/metadata_store.h"
 #include "sys/fs.h"
+#include "sys/mounter.h"
 #include "sys/unix_socket.h"
 
 namespace berth::daemon {
@@ -116,7 +117,9 @@ absl::Status run(const config::Config& cfg) {
   const runtime::MonitorProcesses monitors;
   const runtime::ExecRuntimeCli runtime_cli;
   const network::PinnsNamespacePinner pinner(cfg.pinns_path);
-  const core::HostServices host{.monitors = monitors, .runtime_cli = runtime_cli, .cgroups = cgroups, .pinner = pinner};
+  const sys::KernelMounter mounts;
+  const core::HostServices host{
+      .monitors = monitors, .runtime_cli = runtime_cli, .cgroups = cgroups, .pinner = pinner, .mounts = mounts};
 
   core::Settings settings = core_settings(cfg);
   read_runtime_features(runtime_cli, settings);

@@ -1,0 +1,105 @@
+// SandboxService against fakes of every host seam: each step of RunPodSandbox failing in
+// turn leaves nothing behind, stop and remove are idempotent, StopPodSandbox kills at once.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <csignal>
+#include <functional>
+
+#include <absl/strings/match.h>
+
+#include "component/core_fixture.h"
+
+namespace berth::component {
+namespace {
+
+class SandboxServiceTest : public CoreTest {};
+
+TEST_F(SandboxServiceTest, RunStopRemoveUsesEverySeamAndLeavesNothing) {
+  const std::string pod = run_pod("web");
+  ASSERT_FALSE(pod.empty());
+  const Leftovers during = leftovers();
+  EXPECT_EQ(during.pins.size(), 1u);
+  EXPECT_EQ(during.cgroups, std::vector<std::string>{"/berth-component/pod-" + pod});
+  EXPECT_EQ(during.live_monitors.size(), 1u);
+  ASSERT_EQ(during.mounts.size(), 1u) << "the pod's /dev/shm";
+  EXPECT_TRUE(absl::EndsWith(during.mounts[0].string(), pod + "/shm"));
+
+  ASSERT_TRUE(pods_->stop(op(), pod).ok());
+  ASSERT_TRUE(pods_->stop(op(), pod).ok()) << "stop is idempotent";
+  ASSERT_TRUE(pods_->remove(op(), pod).ok());
+  EXPECT_TRUE(absl::IsNotFound(pods_->remove(op(), pod))) << "cri/ maps this to OK";
+  EXPECT_TRUE(absl::IsNotFound(pods_->stop(op(), pod)));
+  expect_nothing_left();
+}
+
+struct Step {
+  const char* name;
+  std::function<fakes::Faults&(CoreTest&)> seam;
+  const char* op;
+};
+void PrintTo(const Step& s, std::ostream* os) { *os << s.op; }
+
+
+class RunPodStepFails : public CoreTest, public ::testing::WithParamInterface<Step> {};
+
+TEST_P(RunPodStepFails, LeavesNothingAndKeepsTheNameFree) {
+  const Step& step = GetParam();
+  step.seam(*this).fail(step.op, absl::UnavailableError(std::string("injected: ") + step.op));
+  absl::StatusOr<PodId> id = pods_->run(op(), pod_spec("web"));
+  ASSERT_FALSE(id.ok()) << step.name;
+  EXPECT_TRUE(absl::IsUnavailable(id.status())) << id.status();
+  EXPECT_TRUE(absl::StrContains(id.status().message(), "injected")) << id.status();
+  expect_nothing_left();
+  // The name was released: the same pod runs now.
+  const std::string pod = run_pod("web");
+  ASSERT_FALSE(pod.empty());
+  ASSERT_TRUE(pods_->remove(op(), pod).ok());
+  expect_nothing_left();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryStep, RunPodStepFails,
+    ::testing::Values(Step{"pin namespaces", [](CoreTest& t) -> fakes::Faults& { return t.pinner_.faults(); }, "pin"},
+                      Step{"mount /dev/shm", [](CoreTest& t) -> fakes::Faults& { return t.mounts_.faults(); }, "tmpfs"},
+                      Step{"create the cgroup", [](CoreTest& t) -> fakes::Faults& { return t.cgroups_.faults(); },
+                           "create_group"},
+                      Step{"write the pod's limits", [](CoreTest& t) -> fakes::Faults& { return t.cgroups_.faults(); },
+                           "set_limits"},
+                      Step{"launch the monitor", [](CoreTest& t) -> fakes::Faults& { return t.monitors_.faults(); },
+                           "launch"}),
+    [](const ::testing::TestParamInfo<Step>& info) {
+      std::string n = info.param.op;
+      n.erase(std::remove(n.begin(), n.end(), '_'), n.end());
+      return n;
+    });
+
+// api.proto: StopPodSandbox forcibly terminates running containers; the fake's containers
+// die of whatever signal they get, with 128 + its number.
+TEST_F(SandboxServiceTest, StopKillsRunningContainersWithSigkill) {
+  const std::string pod = run_pod("web");
+  const std::string a = run_container(pod, "a"), b = run_container(pod, "b");
+  ASSERT_TRUE(pods_->stop(op(), pod).ok());
+  for (const std::string& c : {a, b}) {
+    absl::StatusOr<core::ContainerView> v = containers_->status(c, false);
+    ASSERT_TRUE(v.ok()) << v.status();
+    EXPECT_EQ(v->rec.state, core::ContainerState::Exited);
+    EXPECT_EQ(v->rec.exit_code, 128 + SIGKILL);
+  }
+  ASSERT_TRUE(pods_->remove(op(), pod).ok());
+  expect_nothing_left();
+}
+
+// A pod whose monitor is gone still stops and is removed; the runtime's own CLI forgets
+// its containers.
+TEST_F(SandboxServiceTest, RemoveWithoutAMonitorFallsBackToTheRuntimeCli) {
+  const std::string pod = run_pod("web");
+  const std::string c = run_container(pod, "a");
+  monitors_.kill_monitor(state_->settings.pods_dir() / pod / "monitor.sock");
+  EXPECT_TRUE(pods_->remove(op(), pod).ok());
+  EXPECT_EQ(runtime_cli_.force_deleted(), std::vector<std::string>{c});
+  expect_nothing_left();
+}
+
+}  // namespace
+}  // namespace berth::component

@@ -1,0 +1,69 @@
+#pragma once
+// Fakes of the remaining host seams of core: the cgroup driver (groups in a set), the
+// namespace pinner (pin files in the pod's ns directory, no namespaces) and the OCI runtime's
+// CLI (records forced deletes). Each operation can be failed through faults(), by method name.
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <absl/synchronization/mutex.h>
+
+#include "cgroup/cgroup_manager.h"
+#include "fakes/faults.h"
+#include "network/namespace_pinner.h"
+#include "runtime/runtime_cli.h"
+
+namespace berth::fakes {
+
+class FakeCgroups final : public cgroup::CgroupManager {
+ public:
+  absl::Status create_group(const std::string& relative) const override;
+  absl::Status remove_group(const std::string& relative) const override;
+  absl::Status set_limits(const std::string& relative, const cgroup::GroupLimits& limits) const override;
+  bool has_swap_accounting(const std::string&) const override { return true; }
+  std::filesystem::path memory_dir(const std::string& relative) const override {
+    return std::filesystem::path("/fake-cgroup") / relative.substr(relative.starts_with("/") ? 1 : 0);
+  }
+  cgroup::CgroupMode mode() const override { return cgroup::CgroupMode::V2; }
+
+  std::vector<std::string> groups() const;
+  Faults& faults() const { return faults_; }
+
+ private:
+  mutable Faults faults_;
+  mutable absl::Mutex mu_;
+  mutable std::set<std::string> groups_ ABSL_GUARDED_BY(mu_);
+};
+
+class FakePinner final : public network::NamespacePinner {
+ public:
+  absl::StatusOr<network::PinnedNamespaces> pin(const network::PinOptions& opts) const override;
+  absl::Status unpin(const std::filesystem::path& dir) const override;
+
+  // Directories holding pins now.
+  std::vector<std::filesystem::path> pinned() const;
+  Faults& faults() const { return faults_; }
+
+ private:
+  mutable Faults faults_;
+  mutable absl::Mutex mu_;
+  mutable std::set<std::filesystem::path> pinned_ ABSL_GUARDED_BY(mu_);
+};
+
+class FakeRuntimeCli final : public runtime::RuntimeCli {
+ public:
+  absl::Status force_delete(const runtime::OciRuntime& rt, const std::string& id) const override;
+  absl::StatusOr<runtime::RuntimeFeatures> features(const std::filesystem::path&) const override {
+    return runtime::RuntimeFeatures{};
+  }
+  std::vector<std::string> force_deleted() const;
+  Faults& faults() const { return faults_; }
+
+ private:
+  mutable Faults faults_;
+  mutable absl::Mutex mu_;
+  mutable std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace berth::fakes
