@@ -19,6 +19,12 @@ function(berth_add_test name)
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main berth::warnings)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  if(BERTH_SANITIZER STREQUAL "thread")
+    # ThreadSanitizer cannot see inside Debian's uninstrumented absl::Mutex: see the file.
+    target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support/tsan/absl_mutex_annotations.cc)
+    target_link_options(${name} PRIVATE "LINKER:--export-dynamic-symbol=_ZN4absl7debian3*Mutex*"
+                        "LINKER:--export-dynamic-symbol=_ZN4absl7debian37CondVar*")
+  endif()
   add_test(NAME ${name} COMMAND ${name})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 600)

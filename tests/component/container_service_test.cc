@@ -87,11 +87,11 @@ TEST_P(CreateStepFails, LeavesNothingAndKeepsTheNameFree) {
 
 INSTANTIATE_TEST_SUITE_P(
     EveryStep, CreateStepFails,
-    ::testing::Values(Step{"overlay", [](CoreTest& t) -> fakes::Faults& { return t.mounts_.faults(); }},
-                      Step{"clone_readonly", [](CoreTest& t) -> fakes::Faults& { return t.mounts_.faults(); }},
-                      Step{"create_container", [](CoreTest& t) -> fakes::Faults& { return t.monitors_.faults(); }}),
-    [](const ::testing::TestParamInfo<Step>& info) {
-      std::string n = info.param.op;
+    ::testing::Values(Step{"overlay", [](CoreTest& fixture) -> fakes::Faults& { return fixture.mounts_.faults(); }},
+                      Step{"clone_readonly", [](CoreTest& fixture) -> fakes::Faults& { return fixture.mounts_.faults(); }},
+                      Step{"create_container", [](CoreTest& fixture) -> fakes::Faults& { return fixture.monitors_.faults(); }}),
+    [](const ::testing::TestParamInfo<Step>& param_info) {
+      std::string n = param_info.param.op;
       n.erase(std::remove(n.begin(), n.end(), '_'), n.end());
       return n;
     });

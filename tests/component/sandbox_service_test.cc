@@ -60,16 +60,16 @@ TEST_P(RunPodStepFails, LeavesNothingAndKeepsTheNameFree) {
 
 INSTANTIATE_TEST_SUITE_P(
     EveryStep, RunPodStepFails,
-    ::testing::Values(Step{"pin namespaces", [](CoreTest& t) -> fakes::Faults& { return t.pinner_.faults(); }, "pin"},
-                      Step{"mount /dev/shm", [](CoreTest& t) -> fakes::Faults& { return t.mounts_.faults(); }, "tmpfs"},
-                      Step{"create the cgroup", [](CoreTest& t) -> fakes::Faults& { return t.cgroups_.faults(); },
+    ::testing::Values(Step{"pin namespaces", [](CoreTest& fixture) -> fakes::Faults& { return fixture.pinner_.faults(); }, "pin"},
+                      Step{"mount /dev/shm", [](CoreTest& fixture) -> fakes::Faults& { return fixture.mounts_.faults(); }, "tmpfs"},
+                      Step{"create the cgroup", [](CoreTest& fixture) -> fakes::Faults& { return fixture.cgroups_.faults(); },
                            "create_group"},
-                      Step{"write the pod's limits", [](CoreTest& t) -> fakes::Faults& { return t.cgroups_.faults(); },
+                      Step{"write the pod's limits", [](CoreTest& fixture) -> fakes::Faults& { return fixture.cgroups_.faults(); },
                            "set_limits"},
-                      Step{"launch the monitor", [](CoreTest& t) -> fakes::Faults& { return t.monitors_.faults(); },
+                      Step{"launch the monitor", [](CoreTest& fixture) -> fakes::Faults& { return fixture.monitors_.faults(); },
                            "launch"}),
-    [](const ::testing::TestParamInfo<Step>& info) {
-      std::string n = info.param.op;
+    [](const ::testing::TestParamInfo<Step>& param_info) {
+      std::string n = param_info.param.op;
       n.erase(std::remove(n.begin(), n.end(), '_'), n.end());
       return n;
     });

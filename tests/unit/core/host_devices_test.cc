@@ -42,7 +42,9 @@ class HostDevices : public ::testing::Test {
     std::ofstream(dir_ / "file") << "x";
   }
   void TearDown() override {
-    if (!dir_.empty()) EXPECT_TRUE(sys::remove_tree(dir_).ok());
+    if (!dir_.empty()) {
+      EXPECT_TRUE(sys::remove_tree(dir_).ok());
+    }
   }
   void node(const char* rel, mode_t mode, unsigned maj, unsigned min) {
     ASSERT_EQ(::mknod((dir_ / rel).c_str(), mode, makedev(maj, min)), 0) << rel;

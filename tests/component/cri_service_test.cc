@@ -1,0 +1,126 @@
+// The CRI RuntimeService over an in-process gRPC channel, on the real core services and the
+// fakes: the wire contract's idempotency, clear errors for bad requests and injected faults,
+// and nothing left behind by either.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <climits>
+#include <memory>
+
+#include <absl/strings/match.h>
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include "component/core_fixture.h"
+#include "cri/runtime_service.h"
+#include "sys/fs.h"
+
+namespace berth::component {
+namespace {
+
+namespace v1 = ::runtime::v1;
+
+class CriServiceTest : public CoreTest {
+ protected:
+  void SetUp() override {
+    CoreTest::SetUp();
+    if (HasFatalFailure()) return;
+    service_ = std::make_unique<cri::RuntimeService>(
+        ready_, *pods_, *containers_, cri::RuntimeInfo{.version = "test", .cgroup_mode = "v2", .runtime_handlers = {"runc"}});
+    grpc::ServerBuilder builder;
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::RuntimeService::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
+  }
+  void TearDown() override {
+    stub_.reset();
+    if (server_) server_->Shutdown();
+    server_.reset();
+    service_.reset();
+    CoreTest::TearDown();
+  }
+  std::unique_ptr<grpc::ClientContext> ctx() const {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return c;
+  }
+  v1::PodSandboxConfig pod_config(const std::string& name) const {
+    v1::PodSandboxConfig c;
+    c.mutable_metadata()->set_name(name);
+    c.mutable_metadata()->set_namespace_("component");
+    c.mutable_metadata()->set_uid("uid-" + name);
+    return c;
+  }
+  grpc::Status run_pod(const v1::PodSandboxConfig& c, std::string* id) {
+    v1::RunPodSandboxRequest req;
+    *req.mutable_config() = c;
+    v1::RunPodSandboxResponse resp;
+    grpc::Status s = stub_->RunPodSandbox(ctx().get(), req, &resp);
+    *id = resp.pod_sandbox_id();
+    return s;
+  }
+
+  std::atomic<bool> ready_{true};
+  std::unique_ptr<cri::RuntimeService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::RuntimeService::Stub> stub_;
+};
+
+// A client that is not kubelet: no hostname, a name longer than a hostname may be.
+TEST_F(CriServiceTest, PodWithoutHostnameAndALongNameRunsAndStopsAndRemovesIdempotently) {
+  std::string pod;
+  grpc::Status s = run_pod(pod_config(std::string(70, 'p')), &pod);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  char host[HOST_NAME_MAX + 1] = {};
+  ::gethostname(host, sizeof host - 1);
+  EXPECT_EQ(sys::read_file(state_->settings.pods_dir() / pod / "hostname").value_or(""), std::string(host) + "\n");
+
+  v1::StopPodSandboxRequest stop;
+  stop.set_pod_sandbox_id(pod);
+  v1::StopPodSandboxResponse stopped;
+  ASSERT_TRUE(stub_->StopPodSandbox(ctx().get(), stop, &stopped).ok());
+  v1::RemovePodSandboxRequest rm;
+  rm.set_pod_sandbox_id(pod);
+  v1::RemovePodSandboxResponse removed;
+  ASSERT_TRUE(stub_->RemovePodSandbox(ctx().get(), rm, &removed).ok());
+  // api.proto: both are idempotent; an unknown pod is not an error.
+  EXPECT_TRUE(stub_->RemovePodSandbox(ctx().get(), rm, &removed).ok());
+  EXPECT_TRUE(stub_->StopPodSandbox(ctx().get(), stop, &stopped).ok());
+  v1::StopContainerRequest stop_c;
+  stop_c.set_container_id("0123456789ab");
+  v1::StopContainerResponse stopped_c;
+  EXPECT_TRUE(stub_->StopContainer(ctx().get(), stop_c, &stopped_c).ok());
+  v1::PodSandboxStatusRequest st;
+  st.set_pod_sandbox_id(pod);
+  v1::PodSandboxStatusResponse status;
+  EXPECT_EQ(stub_->PodSandboxStatus(ctx().get(), st, &status).error_code(), grpc::StatusCode::NOT_FOUND);
+  expect_nothing_left();
+}
+
+TEST_F(CriServiceTest, AFaultBelowCoreIsAClearErrorAndLeavesNothing) {
+  monitors_.faults().fail("launch", absl::UnavailableError("injected: monitor did not start"));
+  std::string pod;
+  grpc::Status s = run_pod(pod_config("web"), &pod);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "monitor did not start")) << s.error_message();
+  expect_nothing_left();
+  ASSERT_TRUE(run_pod(pod_config("web"), &pod).ok()) << "the name was released";
+}
+
+TEST_F(CriServiceTest, BadRequestsNameTheField) {
+  std::string pod;
+  v1::PodSandboxConfig c = pod_config("web");
+  c.set_hostname(std::string(65, 'h'));
+  grpc::Status s = run_pod(c, &pod);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "PodSandboxConfig.hostname")) << s.error_message();
+  c = pod_config("");
+  s = run_pod(c, &pod);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "metadata.name")) << s.error_message();
+  expect_nothing_left();
+}
+
+}  // namespace
+}  // namespace berth::component
