@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <csignal>
 #include <functional>
+#include <thread>
 
 #include <absl/strings/match.h>
 
@@ -98,6 +99,33 @@ TEST_F(SandboxServiceTest, RemoveWithoutAMonitorFallsBackToTheRuntimeCli) {
   monitors_.kill_monitor(state_->settings.pods_dir() / pod / "monitor.sock");
   EXPECT_TRUE(pods_->remove(op(), pod).ok());
   EXPECT_EQ(runtime_cli_.force_deleted(), std::vector<std::string>{c});
+  expect_nothing_left();
+}
+
+// CRI's retry contract: a RunPodSandbox whose caller gave up (deadline passed) still
+// finishes, and the caller's retry with the same name gets that pod instead of "name is
+// reserved", whether it arrives while the first is still running (it waits) or after.
+TEST_F(SandboxServiceTest, ARetryAfterTheDeadlineAdoptsThePodTheFirstCallMade) {
+  monitors_.faults().block("launch");
+  absl::StatusOr<PodId> first = absl::UnknownError("not run");
+  std::thread gave_up([&] {
+    core::OpContext late = op();
+    late.deadline = absl::Now() - absl::Seconds(1);  // the caller is already gone
+    first = pods_->run(late, pod_spec("web"));
+  });
+  monitors_.faults().wait_for_call("launch");  // the first create is in flight
+  absl::StatusOr<PodId> retry = absl::UnknownError("not run");
+  std::thread retrying([&] { retry = pods_->run(op(), pod_spec("web")); });
+  monitors_.faults().unblock("launch");
+  gave_up.join();
+  retrying.join();
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->str(), first->str()) << "the retry adopts the pod the first call made";
+  EXPECT_EQ(pods_->list({}).size(), 1u);
+  // Adopted once: a third call with the name is refused.
+  EXPECT_TRUE(absl::IsAlreadyExists(pods_->run(op(), pod_spec("web")).status()));
+  ASSERT_TRUE(pods_->remove(op(), first->str()).ok());
   expect_nothing_left();
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Fault injection for the fakes of core's seams: arm an operation by name with the status its
-// next calls return (and, for hangs, leave the deadline to the caller). Thread-safe.
+// next calls return, or block it (a hang) until the test releases it. Thread-safe.
 #include <map>
 #include <string>
 #include <string_view>
@@ -21,10 +21,31 @@ class Faults {
     absl::MutexLock l(&mu_);
     armed_.clear();
   }
-  // OK unless `op` is armed; counts the call either way.
+  // Calls of `op` wait from now on until unblock(op): a seam that hangs.
+  void block(const std::string& op) {
+    absl::MutexLock l(&mu_);
+    blocked_[op] = true;
+  }
+  void unblock(const std::string& op) {
+    absl::MutexLock l(&mu_);
+    blocked_[op] = false;
+  }
+  // Waits until some call of `op` has started (and is, if blocked, waiting).
+  void wait_for_call(const std::string& op) const {
+    absl::MutexLock l(&mu_);
+    auto called = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return calls_.contains(op); };
+    mu_.Await(absl::Condition(&called));
+  }
+
+  // OK unless `op` is armed; counts the call either way; waits while `op` is blocked.
   absl::Status take(std::string_view op) {
     absl::MutexLock l(&mu_);
     ++calls_[std::string(op)];
+    auto released = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      auto b = blocked_.find(std::string(op));
+      return b == blocked_.end() || !b->second;
+    };
+    mu_.Await(absl::Condition(&released));
     auto it = armed_.find(std::string(op));
     if (it == armed_.end()) return absl::OkStatus();
     absl::Status s = it->second.status;
@@ -45,6 +66,7 @@ class Faults {
   mutable absl::Mutex mu_;
   std::map<std::string, Armed, std::less<>> armed_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int, std::less<>> calls_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, bool, std::less<>> blocked_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace berth::fakes
