@@ -123,6 +123,19 @@ absl::StatusOr<ContainerService::Located> ContainerService::locate(const std::st
   return Located{std::move(e), std::move(pod), rt->second};
 }
 
+absl::StatusOr<std::vector<ImagePins::Pin>> ContainerService::pin_mount_images(const std::string& name,
+                                                                             const std::vector<std::string>& ids) {
+  std::vector<ImagePins::Pin> pins;
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(const oci::Digest digest, oci::Digest::parse(id));
+    absl::StatusOr<ImagePins::Pin> pin = state_.image_pins.pin(digest);
+    absl::Status there = pin.ok() ? images_.layer_dirs(digest).status() : pin.status();
+    if (!there.ok()) return annotate(there, "container \"{}\": image mount {}", name, id);
+    pins.push_back(*std::move(pin));
+  }
+  return pins;
+}
+
 absl::StatusOr<fs::path> ContainerService::target_pid_namespace(const PodRecord& pod, const std::string& name,
                                                                 const std::string& target_id) {
   auto bad = [&](std::string_view why) {
@@ -133,6 +146,7 @@ absl::StatusOr<fs::path> ContainerService::target_pid_namespace(const PodRecord&
   if (!target.ok()) return bad("is not a container");
   {
     absl::MutexLock op_lock(&(*target)->op_mu);
+    if (!(*target)->still_there().ok()) return bad("is not a container");
     RETURN_IF_ERROR(refresh_exit(**target));
   }
   const ContainerRecord t = (*target)->snapshot();
@@ -146,6 +160,9 @@ absl::StatusOr<fs::path> ContainerService::target_pid_namespace(const PodRecord&
 
 absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, ContainerCreateRequest req) {
   ASSIGN_OR_RETURN(PodEntryPtr pod_entry, state_.pods.find(req.pod_ref));
+  // Until the create commits or rolls back, the pod can be neither stopped nor removed.
+  absl::ReaderMutexLock pod_lock(&pod_entry->op_mu);
+  RETURN_IF_ERROR(pod_entry->still_there());
   const PodRecord pod = pod_entry->snapshot();
   const std::string name = req.container.name;  // a copy: req.container is moved into the spec input below
   if (pod.state != PodState::Ready)
@@ -154,7 +171,12 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   ASSIGN_OR_RETURN(const fs::path log_path, resolve_log_path(pod, name, req.log_path));
   absl::StatusOr<image::ImageRecord> image = images_.resolve(req.image);
   if (!image.ok()) return annotate(image.status(), "container \"{}\": image \"{}\"", name, req.image);
-  ASSIGN_OR_RETURN(std::vector<fs::path> layers, images_.layer_dirs(image->id));
+  // Pinned until the record names it; the layers are looked up after the pin, so an image
+  // removed in between is not found rather than half used.
+  absl::StatusOr<ImagePins::Pin> image_pin = state_.image_pins.pin(image->id);
+  if (!image_pin.ok()) return annotate(image_pin.status(), "container \"{}\": image \"{}\"", name, req.image);
+  absl::StatusOr<std::vector<fs::path>> layers = images_.layer_dirs(image->id);
+  if (!layers.ok()) return annotate(layers.status(), "container \"{}\": image \"{}\"", name, req.image);
   auto rt = state_.settings.runtimes.find(pod.runtime_handler);
   if (rt == state_.settings.runtimes.end())
     return absl::FailedPreconditionError(fmt::format("pod {}: runtime handler \"{}\" is not configured", pod.id.str(), pod.runtime_handler));
@@ -201,6 +223,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   // host's mounts, the images of image mounts.
   const bool has_selinux = node_has_selinux();
   ASSIGN_OR_RETURN(HostMounts host_mounts, HostMounts::prepare(req.container, images_, has_selinux));
+  ASSIGN_OR_RETURN(std::vector<ImagePins::Pin> mount_pins, pin_mount_images(name, host_mounts.image_ids()));
 
   const std::string key = container_name_key(pod.id, name, req.attempt);
   const ContainerId id{random_hex_id()};
@@ -218,16 +241,19 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
                       .stdin_once = req.stdin_once, .stop_signal = stop_signal,
                       .state = ContainerState::Creating, .created_at_ns = now_ns()};
   rec.resources = req.container.resources;
+  auto entry = std::make_shared<Entry<ContainerRecord>>(rec);
+  // Held until commit: whoever finds the new entry in the index waits for the outcome.
+  absl::MutexLock entry_lock(&entry->op_mu);
   // Declared after everything its steps refer to, so it unwinds before they are destroyed.
   CleanupStack undo;
   undo.push("release name", [&] {
     state_.container_names.release(key);
     return absl::OkStatus();
   });
-  auto entry = std::make_shared<Entry<ContainerRecord>>(rec);
   RETURN_IF_ERROR(state_.save(*entry, rec));  // durable before any side effect
   state_.containers.insert(id.str(), entry);
-  undo.push("tear down container", [&] {
+  undo.push("tear down container", [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->op_mu) {
+    entry->removed = true;
     state_.containers.erase(id.str());
     return teardown(rec, &pod);
   });
@@ -237,7 +263,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   RETURN_IF_ERROR(sys::make_dirs(rootfs, 0700));
   RETURN_IF_ERROR(sys::make_dirs(layer / "upper", 0755));
   RETURN_IF_ERROR(sys::make_dirs(layer / "work", 0700));
-  std::vector<fs::path> lower(layers.rbegin(), layers.rend());  // overlay lists the top layer first
+  std::vector<fs::path> lower(layers->rbegin(), layers->rend());  // overlay lists the top layer first
   if (has_user_namespace(pod)) {  // idmapped layers; runc reaches the rootfs from inside the namespace
     RETURN_IF_ERROR(annotate(make_bundle_searchable(bundle, state_.settings.state_dir), "container {}", id.str()));
     RETURN_IF_ERROR(annotate(mount_userns_rootfs(host_.mounts, pod, lower, layer / "upper", layer / "work", bundle, rootfs),
@@ -291,6 +317,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
 absl::Status ContainerService::start(const OpContext& /*op*/, const std::string& ref) {
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
+  RETURN_IF_ERROR(l.entry->still_there());
   RETURN_IF_ERROR(refresh_exit(*l.entry));
   ContainerRecord rec = l.entry->snapshot();
   if (rec.state != ContainerState::Created)
@@ -320,6 +347,7 @@ absl::Status ContainerService::kill_and_wait(const Located& l, int signal, milli
 absl::Status ContainerService::stop(const OpContext& /*op*/, const std::string& ref, std::chrono::seconds timeout) {
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
+  RETURN_IF_ERROR(l.entry->still_there());
   RETURN_IF_ERROR(refresh_exit(*l.entry));
   ContainerRecord rec = l.entry->snapshot();
   if (rec.state == ContainerState::Exited || rec.state == ContainerState::Creating) return absl::OkStatus();
@@ -346,6 +374,7 @@ absl::Status ContainerService::stop(const OpContext& /*op*/, const std::string& 
 absl::Status ContainerService::remove(const OpContext& /*op*/, const std::string& ref) {
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
+  RETURN_IF_ERROR(l.entry->still_there());
   RETURN_IF_ERROR(refresh_exit(*l.entry));
   const ContainerRecord rec = l.entry->snapshot();
   if (rec.state == ContainerState::Running || rec.state == ContainerState::Created) {
@@ -353,6 +382,7 @@ absl::Status ContainerService::remove(const OpContext& /*op*/, const std::string
     if (!s.ok()) BERTH_LOG(warn, "[ctr={}] kill before remove: {}", rec.id.str(), s.ToString());
   }
   RETURN_IF_ERROR(teardown(rec, &l.pod));
+  l.entry->removed = true;
   state_.containers.erase(rec.id.str());
   state_.container_names.release(container_name_key(rec.pod_id, rec.name, rec.attempt));
   BERTH_LOG(info, "[pod={}][ctr={}] removed", rec.pod_id.str(), rec.id.str());
@@ -446,6 +476,7 @@ absl::StatusOr<runtime::ExecSyncResult> ContainerService::exec_sync(const OpCont
   ASSIGN_OR_RETURN(Located l, locate(ref));
   {
     absl::MutexLock op_lock(&l.entry->op_mu);
+    RETURN_IF_ERROR(l.entry->still_there());
     RETURN_IF_ERROR(refresh_exit(*l.entry));
   }
   const ContainerRecord rec = l.entry->snapshot();
@@ -460,6 +491,7 @@ absl::Status ContainerService::update_resources(const OpContext& /*op*/, const s
                                                 const spec::ResourcesInput& r) {
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
+  RETURN_IF_ERROR(l.entry->still_there());
   RETURN_IF_ERROR(refresh_exit(*l.entry));
   ContainerRecord rec = l.entry->snapshot();
   if (rec.state != ContainerState::Running && rec.state != ContainerState::Created)
@@ -481,6 +513,7 @@ absl::Status ContainerService::update_resources(const OpContext& /*op*/, const s
 absl::Status ContainerService::reopen_log(const OpContext& /*op*/, const std::string& ref) {
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
+  RETURN_IF_ERROR(l.entry->still_there());
   RETURN_IF_ERROR(refresh_exit(*l.entry));
   const ContainerRecord rec = l.entry->snapshot();
   if (rec.state != ContainerState::Running)

@@ -94,6 +94,9 @@ class ContainerService {
   }
 
   std::filesystem::path cgroup_memory_dir(const PodRecord& pod, const ContainerId& id) const;
+  // Pins the images of image mounts, each still stored once pinned.
+  absl::StatusOr<std::vector<ImagePins::Pin>> pin_mount_images(const std::string& name,
+                                                               const std::vector<std::string>& ids);
   // NamespaceMode TARGET: /proc/<pid>/ns/pid of `target_id`, a live container of `pod`.
   absl::StatusOr<std::filesystem::path> target_pid_namespace(const PodRecord& pod, const std::string& name,
                                                              const std::string& target_id);

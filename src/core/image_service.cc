@@ -52,9 +52,8 @@ absl::StatusOr<image::ImageRecord> ImageService::status(const std::string& ref) 
 
 absl::Status ImageService::remove(const std::string& ref) {
   ASSIGN_OR_RETURN(image::ImageRecord img, resolve(ref));
-  if (containers_.image_in_use(img.id))
-    return absl::FailedPreconditionError(fmt::format("image \"{}\" ({}) is in use by a container", ref, img.id.str()));
-  RETURN_IF_ERROR(images_.remove(img.id));
+  RETURN_IF_ERROR(in_creation_.remove_unless_used(
+      img.id, ref, [&] { return containers_.image_in_use(img.id); }, [&] { return images_.remove(img.id); }));
   BERTH_LOG(info, "[image={}] removed", img.id.str());
   return absl::OkStatus();
 }

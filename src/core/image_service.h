@@ -8,6 +8,7 @@
 #include <absl/status/statusor.h>
 
 #include "core/container_service.h"
+#include "core/image_pins.h"
 #include "image/image_store.h"
 #include "image/puller.h"
 #include "registry/auth_config.h"
@@ -29,8 +30,8 @@ class ImageService {
  public:
   // `pinned`: references (as configured) of images kept out of garbage collection.
   ImageService(image::ImageStore& images, image::Puller& puller, const ContainerService& containers,
-               std::vector<std::string> pinned)
-      : images_(images), puller_(puller), containers_(containers), pinned_(std::move(pinned)) {}
+               ImagePins& in_creation, std::vector<std::string> pinned)
+      : images_(images), puller_(puller), containers_(containers), in_creation_(in_creation), pinned_(std::move(pinned)) {}
 
   // InvalidArgument for a malformed reference; NotFound when the registry has no such image.
   absl::StatusOr<image::ImageRecord> pull(const std::string& ref, const registry::AuthConfig& auth,
@@ -40,7 +41,7 @@ class ImageService {
   absl::StatusOr<image::ImageRecord> status(const std::string& ref) const;
   bool pinned(const image::ImageRecord& img) const;
   // Removes the image with all its tags. NotFound when unknown; FailedPrecondition while a
-  // container uses it.
+  // container uses it or a create is about to.
   absl::Status remove(const std::string& ref);
   absl::StatusOr<ImageFsUsage> fs_usage() const;
   absl::StatusOr<std::vector<image::ImageRecord>> import(const std::string& path);
@@ -52,6 +53,7 @@ class ImageService {
   image::ImageStore& images_;
   image::Puller& puller_;
   const ContainerService& containers_;
+  ImagePins& in_creation_;  // images creates are using before their record names them
   std::vector<std::string> pinned_;
 };
 

@@ -3,6 +3,13 @@
 // unique id prefix, snapshots for list calls. The index lock guards only the map, never I/O.
 // Each entry has its own op_mu, held for the whole of a state-changing operation, and mu,
 // held briefly to read or replace the record.
+//
+// Lock protocol (outermost first; never taken in the other order):
+//   pod op_mu  →  container op_mu  →  entry mu / index mu / name registry / image pins.
+// A create holds its pod's op_mu shared and its new entry's op_mu exclusively from insertion
+// to commit; stop, remove and update of a pod hold its op_mu exclusively. Whoever removes an
+// object marks its entry removed before releasing op_mu, so an operation that found the
+// entry and waited for the lock sees NotFound instead of acting on a torn-down object.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,8 +26,16 @@ template <typename Record>
 struct Entry {
   explicit Entry(Record r) : rec(std::move(r)) {}
   absl::Mutex op_mu;
+  bool removed ABSL_GUARDED_BY(op_mu) = false;
   mutable absl::Mutex mu;
   Record rec ABSL_GUARDED_BY(mu);
+
+  // NotFound once the object was removed (or its create rolled back) while the caller waited
+  // for op_mu.
+  absl::Status still_there() const ABSL_SHARED_LOCKS_REQUIRED(op_mu) {
+    if (!removed) return absl::OkStatus();
+    return absl::NotFoundError(fmt::format("{} {} not found: it was removed", Record::kKind, snapshot().id.str()));
+  }
 
   Record snapshot() const {
     absl::MutexLock l(&mu);
@@ -37,7 +52,6 @@ class ObjectIndex {
  public:
   using EntryPtr = std::shared_ptr<Entry<Record>>;
 
-  explicit ObjectIndex(std::string_view kind) : kind_(kind) {}
 
   void insert(const std::string& id, EntryPtr e) {
     absl::MutexLock l(&mu_);
@@ -50,15 +64,15 @@ class ObjectIndex {
 
   // Full id or unique prefix. NotFound / InvalidArgument (ambiguous) name the reference.
   absl::StatusOr<EntryPtr> find(std::string_view ref) const {
-    if (ref.empty()) return absl::InvalidArgumentError(fmt::format("{} id is empty", kind_));
+    if (ref.empty()) return absl::InvalidArgumentError(fmt::format("{} id is empty", Record::kKind));
     absl::MutexLock l(&mu_);
     auto it = by_id_.lower_bound(std::string(ref));
     if (it == by_id_.end() || it->first.compare(0, ref.size(), ref) != 0)
-      return absl::NotFoundError(fmt::format("{} \"{}\" not found", kind_, ref));
+      return absl::NotFoundError(fmt::format("{} \"{}\" not found", Record::kKind, ref));
     if (it->first.size() != ref.size()) {
       auto next = std::next(it);
       if (next != by_id_.end() && next->first.compare(0, ref.size(), ref) == 0)
-        return absl::InvalidArgumentError(fmt::format("{} id prefix \"{}\" is ambiguous", kind_, ref));
+        return absl::InvalidArgumentError(fmt::format("{} id prefix \"{}\" is ambiguous", Record::kKind, ref));
     }
     return it->second;
   }
@@ -72,7 +86,6 @@ class ObjectIndex {
   }
 
  private:
-  std::string kind_;
   mutable absl::Mutex mu_;
   absl::btree_map<std::string, EntryPtr> by_id_ ABSL_GUARDED_BY(mu_);
 };

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <absl/status/statusor.h>
@@ -73,6 +74,7 @@ struct PodSpec {
 };
 
 struct PodRecord {
+  static constexpr std::string_view kKind = "pod sandbox";  // in messages
   PodId id;
   PodSpec spec;
   std::string runtime_handler;  // resolved
@@ -98,6 +100,7 @@ struct ProcessUser {
 };
 
 struct ContainerRecord {
+  static constexpr std::string_view kKind = "container";
   ContainerId id;
   PodId pod_id;
   std::string name;

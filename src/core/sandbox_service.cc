@@ -101,16 +101,19 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
                                                      : spec.cgroup_parent,
                 .dir = state_.settings.pods_dir() / id.str()};
   rec.spec = std::move(spec);
+  auto entry = std::make_shared<Entry<PodRecord>>(rec);
+  // Held until commit: whoever finds the new entry in the index waits for the outcome.
+  absl::MutexLock entry_lock(&entry->op_mu);
   // Declared after everything its steps refer to, so it unwinds before they are destroyed.
   CleanupStack undo;
   undo.push("release name", [&] {
     state_.pod_names.release(key);
     return absl::OkStatus();
   });
-  auto entry = std::make_shared<Entry<PodRecord>>(rec);
   RETURN_IF_ERROR(state_.save(*entry, rec));  // durable before any side effect
   state_.pods.insert(id.str(), entry);
-  undo.push("tear down pod", [&] {
+  undo.push("tear down pod", [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->op_mu) {
+    entry->removed = true;
     state_.pods.erase(id.str());
     return teardown(rec);
   });
@@ -183,7 +186,8 @@ absl::Status SandboxService::update_resources(const OpContext& /*op*/, const std
                                               std::optional<spec::ResourcesInput> overhead,
                                               std::optional<spec::ResourcesInput> resources) {
   ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
-  absl::MutexLock op_lock(&e->op_mu);
+  absl::MutexLock op_lock(&e->op_mu);  // excludes creates of containers in the pod
+  RETURN_IF_ERROR(e->still_there());
   PodRecord rec = e->snapshot();
   if (overhead) rec.spec.overhead = std::move(*overhead);
   if (resources) rec.spec.resources = std::move(*resources);
@@ -198,7 +202,8 @@ absl::Status SandboxService::update_resources(const OpContext& /*op*/, const std
 
 absl::Status SandboxService::stop(const OpContext& op, const std::string& ref) {
   ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
-  absl::MutexLock op_lock(&e->op_mu);
+  absl::MutexLock op_lock(&e->op_mu);  // excludes creates of containers in the pod
+  RETURN_IF_ERROR(e->still_there());
   PodRecord rec = e->snapshot();
   // api.proto: running containers "must be forcibly terminated". kubelet has stopped each
   // with its own grace period already, so the pod's (default 0) means SIGKILL at once; the
@@ -222,13 +227,15 @@ absl::Status SandboxService::stop(const OpContext& op, const std::string& ref) {
 
 absl::Status SandboxService::remove(const OpContext& op, const std::string& ref) {
   ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
-  absl::MutexLock op_lock(&e->op_mu);
+  absl::MutexLock op_lock(&e->op_mu);  // excludes creates of containers in the pod
+  RETURN_IF_ERROR(e->still_there());
   const PodRecord rec = e->snapshot();
   for (const std::string& cid : containers_.ids_in_pod(rec.id)) {
     absl::Status s = containers_.remove(op.detached(), cid);
     if (!s.ok() && !absl::IsNotFound(s)) return annotate(s, "remove pod {}", rec.id.str());
   }
   RETURN_IF_ERROR(annotate(teardown(rec), "remove pod {}", rec.id.str()));
+  e->removed = true;
   state_.pods.erase(rec.id.str());
   state_.pod_names.release(pod_name_key(rec.spec.metadata));
   BERTH_LOG(info, "[pod={}] removed", rec.id.str());

@@ -3,6 +3,7 @@
 // store. save() writes the record to the store first and then to memory, so memory never
 // shows a state the disk does not have.
 #include "base/status.h"
+#include "core/image_pins.h"
 #include "core/name_registry.h"
 #include "core/object_index.h"
 #include "core/records.h"
@@ -19,9 +20,10 @@ struct State {
 
   const Settings settings;
   store::MetadataStore& store;
-  ObjectIndex<PodRecord> pods{"pod sandbox"};
-  ObjectIndex<ContainerRecord> containers{"container"};
+  ObjectIndex<PodRecord> pods;
+  ObjectIndex<ContainerRecord> containers;
   NameRegistry pod_names, container_names;
+  ImagePins image_pins;
 
   [[nodiscard]] absl::Status save(Entry<PodRecord>& e, PodRecord r) {
     RETURN_IF_ERROR(store.put(store::Kind::Pod, {r.id.str(), pod_name_key(r.spec.metadata), "", encode(r)}));

@@ -126,7 +126,7 @@ absl::Status run(const config::Config& cfg) {
   core::State state(std::move(settings), *store);
   core::ContainerService containers(state, *images, host);
   core::SandboxService pods(state, containers, host);
-  core::ImageService image_service(*images, puller, containers, cfg.images.pinned);
+  core::ImageService image_service(*images, puller, containers, state.image_pins, cfg.images.pinned);
   std::atomic<bool> ready{false};
   std::vector<std::string> handler_names;
   for (const auto& [name, rt] : cfg.runtimes) handler_names.push_back(name);
