@@ -116,6 +116,21 @@ void ControlServer::reply(ConnId id, const nlohmann::json& response, absl::AnyIn
 
 void ControlServer::reply_status(ConnId id, const absl::Status& s) { reply(id, ipc::status_to_json(s)); }
 
+void ControlServer::push(ConnId id, const nlohmann::json& message) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  c.streaming = true;
+  c.out.erase(0, c.out_off);
+  c.out_off = 0;
+  c.out += ipc::encode_frame(message);
+  if (c.out.size() > kMaxPushBacklog) {
+    BERTH_LOG(warn, "watcher {} reads too slowly; disconnecting it", id);
+    return close(id, true);
+  }
+  flush(id, c);
+}
+
 void ControlServer::on_close(ConnId id, absl::AnyInvocable<void()> cb) {
   auto it = conns_.find(id);
   if (it == conns_.end()) {
@@ -139,7 +154,10 @@ void ControlServer::flush(ConnId id, Conn& c) {
     }
     return close(id, true);
   }
-  close(id, false);
+  if (!c.streaming) return close(id, false);
+  c.out.clear();
+  c.out_off = 0;
+  (void)loop_.modify_fd(c.fd.get(), EPOLLIN | EPOLLRDHUP);  // back to noticing the client leave
 }
 
 void ControlServer::close(ConnId id, bool client_left) {

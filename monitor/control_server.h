@@ -41,6 +41,11 @@ class ControlServer {
   // client is gone. Unknown (closed) connections are ignored.
   void reply(ConnId conn, const nlohmann::json& response, absl::AnyInvocable<void()> sent = {});
   void reply_status(ConnId conn, const absl::Status& s);
+  // A streaming connection (a `watch`): each push() sends one more frame and the connection
+  // stays open until the client closes it. A client that lets kMaxPushBacklog bytes pile up
+  // unread is disconnected (it reconnects and lists again).
+  void push(ConnId conn, const nlohmann::json& message);
+  static constexpr size_t kMaxPushBacklog = size_t{1} << 20;
   // Runs `cb` if the client disconnects before its reply (a waiter can be dropped).
   void on_close(ConnId conn, absl::AnyInvocable<void()> cb);
   bool alive(ConnId conn) const { return conns_.contains(conn); }
@@ -51,6 +56,7 @@ class ControlServer {
     UniqueFd fd;
     ipc::FrameDecoder decoder;
     bool request_done = false;
+    bool streaming = false;  // push()ed to; closed only by the client
     std::string out;
     size_t out_off = 0;
     sys::EventLoop::TimerId timer = 0;

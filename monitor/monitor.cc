@@ -76,6 +76,7 @@ void Monitor::handle(ConnId conn, nlohmann::json req) {
       {"delete", &Monitor::op_delete},       {"exec_sync", &Monitor::op_exec_sync},
       {"update", &Monitor::op_update},       {"reopen_log", &Monitor::op_reopen_log},
       {"list", &Monitor::op_list},           {"shutdown", &Monitor::op_shutdown},
+      {"watch", &Monitor::op_watch},
   };
   absl::Status s;
   auto op = req.find("op");
@@ -122,7 +123,7 @@ void Monitor::on_init_exit(const std::string& id, int wait_status) {
   // What the container wrote before it exited belongs in the log before anyone hears of
   // the exit. The pipes stay watched: other processes may still hold them.
   c->io->drain();
-  absl::Status s = record_exit(*c);
+  (void)record_exit(*c);  // logged there; a waiter tries again
   BERTH_LOG(info, "[pod={}][ctr={}] init {} exited with {}{}", cfg_.pod_id, id, c->pid, c->exit->exit_code,
             c->exit->oom_killed ? " (OOM killed)" : "");
   std::vector<uint64_t> ids;
@@ -138,6 +139,7 @@ absl::Status Monitor::record_exit(Container& c) {
     return annotate(s, "container {}: recording its exit", c.id);
   }
   c.exit_recorded = true;
+  publish_exit(c);
   return absl::OkStatus();
 }
 
@@ -153,6 +155,23 @@ void Monitor::answer_waiter(Container& c, uint64_t waiter_id) {
   nlohmann::json resp = ipc::status_to_json(absl::OkStatus());
   resp["exit"] = ipc::exit_to_json(*c.exit);
   server_.reply(w.conn, resp);
+}
+
+void Monitor::publish_exit(const Container& c) {
+  nlohmann::json event = ipc::status_to_json(absl::OkStatus());
+  event["event"] = "exit";
+  event["id"] = c.id;
+  event["exit"] = ipc::exit_to_json(*c.exit);
+  for (ConnId w : std::set<ConnId>(watchers_)) server_.push(w, event);  // a push may drop a watcher
+}
+
+absl::Status Monitor::op_watch(ConnId conn, const nlohmann::json& /*req*/) {
+  watchers_.insert(conn);
+  server_.on_close(conn, [this, conn] { watchers_.erase(conn); });
+  nlohmann::json hello = ipc::status_to_json(absl::OkStatus());
+  hello["event"] = "watching";  // from here on every exit is pushed
+  server_.push(conn, hello);
+  return absl::OkStatus();
 }
 
 absl::Status Monitor::op_wait(ConnId conn, const nlohmann::json& req) {

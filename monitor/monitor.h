@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,7 @@ class Monitor {
   absl::Status op_update(ConnId conn, const nlohmann::json& req);
   absl::Status op_reopen_log(ConnId conn, const nlohmann::json& req);
   absl::Status op_list(ConnId conn, const nlohmann::json& req);
+  absl::Status op_watch(ConnId conn, const nlohmann::json& req);
   absl::Status op_shutdown(ConnId conn, const nlohmann::json& req);
 
   // Runs a runtime command and answers `conn` with what `on_result` makes of its result.
@@ -100,6 +102,8 @@ class Monitor {
   void on_init_exit(const std::string& id, int wait_status);
   absl::Status record_exit(Container& c);
   void answer_waiter(Container& c, uint64_t waiter_id);
+  // Tells every watcher of an exit that is on disk.
+  void publish_exit(const Container& c);
   void forget(const std::string& id);
   Container* find(const std::string& id);
   std::filesystem::path exit_file(const std::string& id) const { return cfg_.exits_dir / (id + ".json"); }
@@ -112,6 +116,7 @@ class Monitor {
   JobRunner jobs_;
   ExecSyncRunner exec_;
   std::map<std::string, std::unique_ptr<Container>> containers_;
+  std::set<ConnId> watchers_;
   uint64_t next_seq_ = 1;
   absl::AnyInvocable<void()> on_shutdown_;
 };

@@ -125,6 +125,9 @@ absl::Status apply_runtime(Config& cfg, const toml::table& t, std::string_view o
     else if (key == "pinns_path") RETURN_IF_ERROR(read(v, origin, "runtime.pinns_path", cfg.pinns_path));
     else if (key == "pod_stop_grace_seconds")
       RETURN_IF_ERROR(read(v, origin, "runtime.pod_stop_grace_seconds", cfg.pod_stop_grace_seconds));
+    else if (key == "max_call_seconds") RETURN_IF_ERROR(read(v, origin, "runtime.max_call_seconds", cfg.max_call_seconds));
+    else if (key == "monitor_hung_grace_seconds")
+      RETURN_IF_ERROR(read(v, origin, "runtime.monitor_hung_grace_seconds", cfg.monitor_hung_grace_seconds));
     else if (key == "handlers") {
       const toml::table* handlers = v.as_table();
       if (!handlers) return bad_type(origin, "runtime.handlers", "a table");
@@ -160,6 +163,9 @@ absl::Status validate(const Config& cfg) {
       return absl::InvalidArgumentError(fmt::format("config: runtime handler \"{}\" needs binary and root", name));
   if (cfg.pod_stop_grace_seconds < 0)
     return absl::InvalidArgumentError("config: runtime.pod_stop_grace_seconds must not be negative");
+  if (cfg.max_call_seconds < 1) return absl::InvalidArgumentError("config: runtime.max_call_seconds must be at least 1");
+  if (cfg.monitor_hung_grace_seconds < 1)
+    return absl::InvalidArgumentError("config: runtime.monitor_hung_grace_seconds must be at least 1");
   if (cfg.images.max_concurrent_downloads < 1)
     return absl::InvalidArgumentError("config: images.max_concurrent_downloads must be at least 1");
   if (cfg.images.progress_timeout_seconds < 1)

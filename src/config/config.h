@@ -56,6 +56,11 @@ struct Config {
   // StopPodSandbox's grace for containers still running (kubelet stopped each one with its
   // own grace period before): 0 kills them at once, as api.proto asks.
   int64_t pod_stop_grace_seconds = 0;
+  // The longest any request may keep a monitor or the runtime busy, whatever the caller's
+  // own deadline; and how long a monitor that stopped answering has before berthd kills
+  // it and takes its pod over.
+  int64_t max_call_seconds = 135;
+  int64_t monitor_hung_grace_seconds = 30;
   ImagesConfig images;
   std::map<std::string, RegistryHostConfig> registries;
   ContainersConfig containers;

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <system_error>
 
+#include <absl/container/flat_hash_set.h>
 #include <fmt/format.h>
 
 #include "base/cleanup_stack.h"
@@ -30,6 +31,8 @@ using std::chrono::milliseconds;
 namespace {
 
 constexpr milliseconds kKillWait{10'000};  // how long a SIGKILLed init may take to be reaped
+// The exit code of a container whose monitor was gone, so that nobody saw it exit.
+constexpr int kExitCodeWithoutMonitor = 255;
 
 int64_t now_ns() { return absl::ToUnixNanos(absl::Now()); }
 
@@ -103,8 +106,8 @@ std::string exit_reason(const runtime::ExitRecord& x) {
 
 }  // namespace
 
-std::unique_ptr<runtime::PodMonitor> ContainerService::monitor_of(const PodRecord& pod) const {
-  return host_.monitors.connect(pod.dir / "monitor.sock");
+std::unique_ptr<runtime::PodMonitor> ContainerService::monitor_of(const PodRecord& pod, const OpContext& op) const {
+  return host_.monitors.connect(monitor_socket(pod), std::min(op.deadline, absl::Now() + state_.settings.max_call));
 }
 
 fs::path ContainerService::cgroup_memory_dir(const PodRecord& pod, const ContainerId& id) const {
@@ -298,7 +301,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   RETURN_IF_ERROR(sys::atomic_write_file(bundle / "config.json", oci_spec->dump(2), 0600));
 
   if (!log_path.empty()) RETURN_IF_ERROR(sys::make_dirs(log_path.parent_path()));
-  absl::StatusOr<pid_t> pid = monitor_of(pod)->create_container({.id = id.str(), .bundle = bundle, .runtime = rt->second,
+  absl::StatusOr<pid_t> pid = monitor_of(pod, op)->create_container({.id = id.str(), .bundle = bundle, .runtime = rt->second,
                                                         .log_path = log_path, .tty = rec.tty, .stdin = rec.stdin,
                                                         .stdin_once = rec.stdin_once,
                                                         .cgroup_dir = cgroup_memory_dir(pod, id)});
@@ -314,7 +317,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   return id;
 }
 
-absl::Status ContainerService::start(const OpContext& /*op*/, const std::string& ref) {
+absl::Status ContainerService::start(const OpContext& op, const std::string& ref) {
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
   RETURN_IF_ERROR(l.entry->still_there());
@@ -325,7 +328,7 @@ absl::Status ContainerService::start(const OpContext& /*op*/, const std::string&
         fmt::format("container {} is {}, only a created container can be started", rec.id.str(), to_string(rec.state)));
   // Taken before the start: a container that exits at once must not finish before it started.
   const int64_t started_at = now_ns();
-  RETURN_IF_ERROR(annotate(monitor_of(l.pod)->start_container(rec.id.str(), l.runtime), "start container {}", rec.id.str()));
+  RETURN_IF_ERROR(annotate(monitor_of(l.pod, op)->start_container(rec.id.str(), l.runtime), "start container {}", rec.id.str()));
   rec.state = ContainerState::Running;
   rec.started_at_ns = started_at;
   RETURN_IF_ERROR(state_.save(*l.entry, rec));
@@ -333,9 +336,9 @@ absl::Status ContainerService::start(const OpContext& /*op*/, const std::string&
   return absl::OkStatus();
 }
 
-absl::Status ContainerService::kill_and_wait(const Located& l, int signal, milliseconds wait) {
+absl::Status ContainerService::kill_and_wait(const OpContext& op, const Located& l, int signal, milliseconds wait) {
   const ContainerRecord rec = l.entry->snapshot();
-  const std::unique_ptr<runtime::PodMonitor> monitor = monitor_of(l.pod);
+  const std::unique_ptr<runtime::PodMonitor> monitor = monitor_of(l.pod, op);
   absl::Status killed = monitor->kill(rec.id.str(), l.runtime, signal);
   absl::StatusOr<runtime::ExitRecord> exit = monitor->wait(rec.id.str(), wait);
   if (exit.ok()) return absl::OkStatus();
@@ -344,7 +347,11 @@ absl::Status ContainerService::kill_and_wait(const Located& l, int signal, milli
   return exit.status();
 }
 
-absl::Status ContainerService::stop(const OpContext& /*op*/, const std::string& ref, std::chrono::seconds timeout) {
+absl::Status ContainerService::stop(const OpContext& caller, const std::string& ref, std::chrono::seconds timeout) {
+  // The stop signal, `timeout`, SIGKILL and its reaping: no stop takes longer, whatever the
+  // monitor does.
+  OpContext op = caller;
+  op.deadline = std::min(op.deadline, absl::Now() + absl::FromChrono(timeout + 2 * kKillWait));
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
   RETURN_IF_ERROR(l.entry->still_there());
@@ -359,10 +366,10 @@ absl::Status ContainerService::stop(const OpContext& /*op*/, const std::string& 
       if (s.ok()) signal = *s;
     }
   }
-  absl::Status s = kill_and_wait(l, signal, signal == SIGKILL ? kKillWait : milliseconds(timeout));
+  absl::Status s = kill_and_wait(op, l, signal, signal == SIGKILL ? kKillWait : milliseconds(timeout));
   if (absl::IsDeadlineExceeded(s) && signal != SIGKILL) {
     BERTH_LOG(info, "[pod={}][ctr={}] did not stop within {}s; sending SIGKILL", rec.pod_id.str(), rec.id.str(), timeout.count());
-    s = kill_and_wait(l, SIGKILL, kKillWait);
+    s = kill_and_wait(op, l, SIGKILL, kKillWait);
   }
   RETURN_IF_ERROR(annotate(s, "stop container {}", rec.id.str()));
   RETURN_IF_ERROR(refresh_exit(*l.entry));
@@ -371,14 +378,14 @@ absl::Status ContainerService::stop(const OpContext& /*op*/, const std::string& 
   return absl::OkStatus();
 }
 
-absl::Status ContainerService::remove(const OpContext& /*op*/, const std::string& ref) {
+absl::Status ContainerService::remove(const OpContext& op, const std::string& ref) {
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
   RETURN_IF_ERROR(l.entry->still_there());
   RETURN_IF_ERROR(refresh_exit(*l.entry));
   const ContainerRecord rec = l.entry->snapshot();
   if (rec.state == ContainerState::Running || rec.state == ContainerState::Created) {
-    absl::Status s = kill_and_wait(l, SIGKILL, kKillWait);
+    absl::Status s = kill_and_wait(op, l, SIGKILL, kKillWait);
     if (!s.ok()) BERTH_LOG(warn, "[ctr={}] kill before remove: {}", rec.id.str(), s.ToString());
   }
   RETURN_IF_ERROR(teardown(rec, &l.pod));
@@ -394,7 +401,7 @@ absl::Status ContainerService::teardown(const ContainerRecord& rec, const PodRec
   if (pod != nullptr) {
     auto rt = state_.settings.runtimes.find(pod->runtime_handler);
     if (rt != state_.settings.runtimes.end()) {
-      absl::Status s = monitor_of(*pod)->delete_container(id, rt->second, /*force=*/true);
+      absl::Status s = monitor_of(*pod, OpContext{})->delete_container(id, rt->second, /*force=*/true);
       // The monitor is gone: talk to the runtime directly so no runtime state is left behind.
       if (absl::IsUnavailable(s)) s = host_.runtime_cli.force_delete(rt->second, id);
       if (!s.ok()) BERTH_LOG(warn, "[ctr={}] runtime delete: {}", id, s.ToString());
@@ -405,6 +412,61 @@ absl::Status ContainerService::teardown(const ContainerRecord& rec, const PodRec
   RETURN_IF_ERROR(sys::remove_tree(layer_dir(rec.id)));
   RETURN_IF_ERROR(sys::remove_tree(exit_file(rec.id)));
   return state_.store.remove(store::Kind::Container, id);
+}
+
+void ContainerService::apply_exit(const std::string& id) {
+  absl::StatusOr<ContainerEntryPtr> e = state_.containers.find(id);
+  if (!e.ok()) return;  // removed meanwhile
+  absl::MutexLock op_lock(&(*e)->op_mu);
+  if (!(*e)->still_there().ok()) return;
+  absl::Status s = refresh_exit(**e);
+  if (!s.ok()) BERTH_LOG(warn, "[ctr={}] recording a pushed exit: {}", id, s.ToString());
+}
+
+absl::Status ContainerService::take_over(const std::string& id, const PodRecord& pod, const std::string& why) {
+  ASSIGN_OR_RETURN(ContainerEntryPtr e, state_.containers.find(id));
+  absl::MutexLock op_lock(&e->op_mu);
+  RETURN_IF_ERROR(e->still_there());
+  RETURN_IF_ERROR(refresh_exit(*e));
+  ContainerRecord rec = e->snapshot();
+  if (rec.state != ContainerState::Created && rec.state != ContainerState::Running) return absl::OkStatus();
+  // `delete --force` kills every process of the container and waits for them, then drops
+  // the runtime's state of it.
+  auto rt = state_.settings.runtimes.find(pod.runtime_handler);
+  if (rt != state_.settings.runtimes.end()) {
+    absl::Status s = host_.runtime_cli.force_delete(rt->second, id);
+    if (!s.ok()) BERTH_LOG(warn, "[ctr={}] killing it through the runtime: {}", id, s.ToString());
+  }
+  RETURN_IF_ERROR(refresh_exit(*e));  // the monitor may have recorded the exit before it went
+  rec = e->snapshot();
+  if (rec.state == ContainerState::Exited) return absl::OkStatus();
+  rec.state = ContainerState::Exited;
+  rec.exit_code = kExitCodeWithoutMonitor;
+  rec.finished_at_ns = now_ns();
+  rec.reason = "Error";
+  rec.message = why;
+  RETURN_IF_ERROR(state_.save(*e, rec));
+  BERTH_LOG(warn, "[pod={}][ctr={}] exited with {}: {}", rec.pod_id.str(), id, rec.exit_code, why);
+  return absl::OkStatus();
+}
+
+void ContainerService::reconcile(const PodRecord& pod, const std::vector<runtime::ContainerProcessInfo>& held) {
+  absl::flat_hash_set<std::string> held_ids;
+  for (const runtime::ContainerProcessInfo& c : held) held_ids.insert(c.id);
+  const std::vector<std::string> ours = ids_in_pod(pod.id);
+  for (const std::string& id : ours) {
+    if (held_ids.contains(id)) continue;
+    absl::Status s = take_over(id, pod, fmt::format("the monitor of pod {} no longer holds the container", pod.id.str()));
+    if (!s.ok() && !absl::IsNotFound(s)) BERTH_LOG(warn, "[ctr={}] recovery: {}", id, s.ToString());
+  }
+  auto rt = state_.settings.runtimes.find(pod.runtime_handler);
+  for (const std::string& id : held_ids) {
+    if (std::find(ours.begin(), ours.end(), id) != ours.end() || rt == state_.settings.runtimes.end()) continue;
+    BERTH_LOG(warn, "[pod={}][ctr={}] recovery: the monitor holds a container berthd has no record of; deleting it",
+              pod.id.str(), id);
+    absl::Status s = monitor_of(pod, OpContext{})->delete_container(id, rt->second, /*force=*/true);
+    if (!s.ok()) BERTH_LOG(warn, "[ctr={}] recovery: delete: {}", id, s.ToString());
+  }
 }
 
 absl::Status ContainerService::refresh_exit(Entry<ContainerRecord>& e) {
@@ -443,7 +505,7 @@ absl::StatusOr<ContainerView> ContainerService::status(const std::string& ref, b
     v.info["sandboxID"] = v.rec.pod_id.str();
     v.info["runtimeHandler"] = l.pod.runtime_handler;
     v.info["bundle"] = bundle_dir(v.rec.id).string();
-    v.info["monitor"] = {{"socket", (l.pod.dir / "monitor.sock").string()}, {"pid", l.pod.monitor_pid}};
+    v.info["monitor"] = {{"socket", monitor_socket(l.pod).string()}, {"pid", l.pod.monitor_pid}};
     absl::StatusOr<std::string> spec_text = sys::read_file(bundle_dir(v.rec.id) / "config.json");
     if (spec_text.ok()) v.info["runtimeSpec"] = nlohmann::json::parse(*spec_text, nullptr, false);
   }
@@ -469,7 +531,7 @@ std::vector<ContainerRecord> ContainerService::list(const ContainerFilter& f) {
   return out;
 }
 
-absl::StatusOr<runtime::ExecSyncResult> ContainerService::exec_sync(const OpContext& /*op*/, const std::string& ref,
+absl::StatusOr<runtime::ExecSyncResult> ContainerService::exec_sync(const OpContext& op, const std::string& ref,
                                                                     std::vector<std::string> argv,
                                                                     std::chrono::seconds timeout) {
   if (argv.empty()) return absl::InvalidArgumentError("ExecSync: cmd is empty");
@@ -483,11 +545,11 @@ absl::StatusOr<runtime::ExecSyncResult> ContainerService::exec_sync(const OpCont
   if (rec.state != ContainerState::Running)
     return absl::FailedPreconditionError(
         fmt::format("container {} is {}, exec needs a running container", rec.id.str(), to_string(rec.state)));
-  return monitor_of(l.pod)->exec_sync(
+  return monitor_of(l.pod, op)->exec_sync(
       {.container_id = rec.id.str(), .runtime = l.runtime, .argv = std::move(argv), .timeout = timeout});
 }
 
-absl::Status ContainerService::update_resources(const OpContext& /*op*/, const std::string& ref,
+absl::Status ContainerService::update_resources(const OpContext& op, const std::string& ref,
                                                 const spec::ResourcesInput& r) {
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
@@ -499,7 +561,7 @@ absl::Status ContainerService::update_resources(const OpContext& /*op*/, const s
         fmt::format("container {} is {}: resources of a stopped container cannot change", rec.id.str(), to_string(rec.state)));
   // `r` carries no pids limit (not CRI's), so runc leaves pids.max as created.
   ASSIGN_OR_RETURN(nlohmann::json resources, spec::linux_resources(r, cgroup_facts(host_.cgroups, l.pod.cgroup)));
-  RETURN_IF_ERROR(monitor_of(l.pod)->update_resources(rec.id.str(), l.runtime, resources.dump()));
+  RETURN_IF_ERROR(monitor_of(l.pod, op)->update_resources(rec.id.str(), l.runtime, resources.dump()));
   // Recorded for ContainerStatus.resources; what runc cannot change stays as created.
   spec::ResourcesInput applied = r;
   applied.pids_limit = rec.resources.pids_limit;
@@ -510,7 +572,7 @@ absl::Status ContainerService::update_resources(const OpContext& /*op*/, const s
   return absl::OkStatus();
 }
 
-absl::Status ContainerService::reopen_log(const OpContext& /*op*/, const std::string& ref) {
+absl::Status ContainerService::reopen_log(const OpContext& op, const std::string& ref) {
   ASSIGN_OR_RETURN(Located l, locate(ref));
   absl::MutexLock op_lock(&l.entry->op_mu);
   RETURN_IF_ERROR(l.entry->still_there());
@@ -518,7 +580,7 @@ absl::Status ContainerService::reopen_log(const OpContext& /*op*/, const std::st
   const ContainerRecord rec = l.entry->snapshot();
   if (rec.state != ContainerState::Running)
     return absl::FailedPreconditionError(fmt::format("container {} is not running", rec.id.str()));
-  return monitor_of(l.pod)->reopen_log(rec.id.str());
+  return monitor_of(l.pod, op)->reopen_log(rec.id.str());
 }
 
 bool ContainerService::image_in_use(const oci::Digest& image_id) const {

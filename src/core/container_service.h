@@ -73,6 +73,15 @@ class ContainerService {
   // Startup: rebuild the index from the store, finish or roll back half-done creates, and
   // pick up exits that happened while berthd was down.
   absl::Status recover();
+  // Startup, with the `list` answer of the pod's live monitor: a container the monitor does
+  // not hold is taken over; one it holds that berthd has no record of is deleted.
+  void reconcile(const PodRecord& pod, const std::vector<runtime::ContainerProcessInfo>& held);
+
+  // A pushed exit: records it (from the exit file) unless an operation already did.
+  void apply_exit(const std::string& id);
+  // The container is without a monitor: killed through the runtime, and its exit recorded
+  // (the monitor's record if it wrote one, else 255 with `why`).
+  absl::Status take_over(const std::string& id, const PodRecord& pod, const std::string& why);
 
  private:
   struct Located {
@@ -81,10 +90,11 @@ class ContainerService {
     runtime::OciRuntime runtime;
   };
   absl::StatusOr<Located> locate(const std::string& ref) const;
-  std::unique_ptr<runtime::PodMonitor> monitor_of(const PodRecord& pod) const;
+  // The pod's monitor, each call bounded by the request's deadline (at most max_call).
+  std::unique_ptr<runtime::PodMonitor> monitor_of(const PodRecord& pod, const OpContext& op) const;
   // Applies an exit file, if the monitor wrote one, to a Created/Running record.
   absl::Status refresh_exit(Entry<ContainerRecord>& e);
-  absl::Status kill_and_wait(const Located& l, int signal, std::chrono::milliseconds wait);
+  absl::Status kill_and_wait(const OpContext& op, const Located& l, int signal, std::chrono::milliseconds wait);
   // Undoes everything create may have done; used by rollback, remove and recovery.
   absl::Status teardown(const ContainerRecord& rec, const PodRecord* pod);
   std::filesystem::path bundle_dir(const ContainerId& id) const { return state_.settings.bundles_dir() / id.str(); }

@@ -20,6 +20,7 @@ namespace berth::core {
 
 inline std::filesystem::path ns_dir(const PodRecord& p) { return p.dir / "ns"; }
 inline std::filesystem::path shm_dir(const PodRecord& p) { return p.dir / "shm"; }
+inline std::filesystem::path monitor_socket(const PodRecord& p) { return p.dir / "monitor.sock"; }
 inline bool has_own_netns(const PodRecord& p) { return !p.spec.host_network; }
 // NamespaceOption.userns_options mode POD: ns/user is pinned and owns the pod's other namespaces.
 inline bool has_user_namespace(const PodRecord& p) { return p.spec.userns.mode == UserNsMode::Pod; }

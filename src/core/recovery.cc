@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "core/container_service.h"
+#include "core/pod_layout.h"
 #include "core/sandbox_service.h"
 #include "sys/fs.h"
 #include "sys/mounts.h"
@@ -46,16 +47,30 @@ absl::Status SandboxService::recover() {
       RETURN_IF_ERROR(annotate(teardown(*rec), "recovery of pod {}", rec->id.str()));
       continue;
     }
-    if (rec->state == PodState::Ready && !host_.monitors.connect(rec->dir / "monitor.sock")->list().ok()) {
-      BERTH_LOG(warn, "[pod={}] recovery: its monitor is gone; marking the pod not ready", rec->id.str());
-      rec->state = PodState::NotReady;
-      RETURN_IF_ERROR(state_.store.put(store::Kind::Pod, {rec->id.str(), d.name_key, "", encode(*rec)}));
-    }
     known.insert(rec->id.str());
     state_.pod_names.restore(pod_name_key(rec->spec.metadata), rec->id.str());
     state_.pods.insert(rec->id.str(), std::make_shared<Entry<PodRecord>>(*rec));
   }
   sweep_orphans(host_.mounts, state_.settings.pods_dir(), known);
+  return absl::OkStatus();
+}
+
+absl::Status SandboxService::reconcile_monitors() {
+  for (const PodEntryPtr& e : state_.pods.all()) {
+    const PodRecord rec = e->snapshot();
+    if (rec.monitor_pid == 0) continue;
+    absl::Status watched = host_.monitors.watch(rec.id.str(), monitor_socket(rec), *this);
+    // Watched before listed: an exit after the list is pushed, one before it is in the list.
+    absl::StatusOr<std::vector<runtime::ContainerProcessInfo>> held =
+        watched.ok() ? host_.monitors.connect(monitor_socket(rec), absl::Now() + state_.settings.max_call)->list() : watched;
+    if (held.ok()) {
+      containers_.reconcile(rec, *held);
+      continue;
+    }
+    BERTH_LOG(warn, "[pod={}] recovery: its monitor does not answer: {}", rec.id.str(), held.status().ToString());
+    host_.monitors.unwatch(rec.id.str());
+    RETURN_IF_ERROR(annotate(take_over(rec.id.str()), "recovery of pod {}", rec.id.str()));
+  }
   return absl::OkStatus();
 }
 

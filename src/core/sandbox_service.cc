@@ -157,6 +157,7 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
                                                             .pid_namespace_pin = pid_pin,
                                                             .pid_namespace_owner = pid_owner,
                                                             .log_level = state_.settings.monitor_log_level}));
+  RETURN_IF_ERROR(host_.monitors.watch(id.str(), monitor_socket(rec), *this));
   rec.state = PodState::Ready;
   RETURN_IF_ERROR(state_.save(*entry, rec));
   undo.commit();
@@ -167,8 +168,9 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
 }
 
 absl::Status SandboxService::teardown(const PodRecord& rec) {
+  host_.monitors.unwatch(rec.id.str());  // its end is ours, not a death
   if (rec.monitor_pid > 0) {
-    absl::Status s = host_.monitors.connect(rec.dir / "monitor.sock")->shutdown();
+    absl::Status s = host_.monitors.connect(monitor_socket(rec), absl::Now() + state_.settings.max_call)->shutdown();
     if (!s.ok() && !absl::IsUnavailable(s)) BERTH_LOG(warn, "[pod={}] monitor shutdown: {}", rec.id.str(), s.ToString());
   }
   RETURN_IF_ERROR(host_.mounts.unmount(shm_dir(rec)));
@@ -242,6 +244,38 @@ absl::Status SandboxService::remove(const OpContext& op, const std::string& ref)
   return absl::OkStatus();
 }
 
+absl::Status SandboxService::take_over(const std::string& pod_id) {
+  ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(pod_id));
+  absl::MutexLock op_lock(&e->op_mu);
+  RETURN_IF_ERROR(e->still_there());
+  return take_over_locked(*e);
+}
+
+absl::Status SandboxService::take_over_locked(Entry<PodRecord>& e) {
+  PodRecord rec = e.snapshot();
+  if (rec.monitor_pid == 0) return absl::OkStatus();  // taken over already
+  BERTH_LOG(warn, "[pod={}] its monitor is gone: berthd stops the pod's containers itself", rec.id.str());
+  absl::Status first_error;
+  const std::string why = fmt::format("the monitor of pod {} died; berthd killed the container", rec.id.str());
+  for (const std::string& cid : containers_.ids_in_pod(rec.id)) {
+    absl::Status s = containers_.take_over(cid, rec, why);
+    if (!s.ok() && !absl::IsNotFound(s) && first_error.ok()) first_error = annotate(s, "pod {}", rec.id.str());
+  }
+  RETURN_IF_ERROR(first_error);
+  rec.state = PodState::NotReady;
+  rec.monitor_pid = 0;  // nothing to ask or shut down any more
+  return state_.save(e, rec);
+}
+
+void SandboxService::on_container_exit(const std::string& /*pod_id*/, const std::string& container_id) {
+  containers_.apply_exit(container_id);
+}
+
+void SandboxService::on_monitor_gone(const std::string& pod_id) {
+  absl::Status s = take_over(pod_id);
+  if (!s.ok() && !absl::IsNotFound(s)) BERTH_LOG(err, "[pod={}] taking over from its dead monitor: {}", pod_id, s.ToString());
+}
+
 absl::StatusOr<PodView> SandboxService::status(const std::string& ref, bool verbose) const {
   ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
   PodView v{.rec = e->snapshot()};
@@ -252,7 +286,7 @@ absl::StatusOr<PodView> SandboxService::status(const std::string& ref, bool verb
               {"stateDir", r.dir.string()},
               {"cgroup", r.cgroup},
               {"hostname", pod_hostname(r.spec)},
-              {"monitor", {{"pid", r.monitor_pid}, {"socket", (r.dir / "monitor.sock").string()}}},
+              {"monitor", {{"pid", r.monitor_pid}, {"socket", monitor_socket(r).string()}}},
               {"namespaces",
                {{"network", netns_path(r)},
                 {"ipc", r.spec.host_ipc ? "" : (ns_dir(r) / "ipc").string()},

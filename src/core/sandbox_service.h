@@ -28,7 +28,9 @@ struct PodView {
   nlohmann::json info;     // verbose internals
 };
 
-class SandboxService {
+// Also the sink of its monitors' events: pushed exits are recorded as they happen, and a
+// monitor that dies has its pod taken over.
+class SandboxService final : public runtime::MonitorEventSink {
  public:
   SandboxService(State& state, ContainerService& containers, const HostServices& host)
       : state_(state), containers_(containers), host_(host) {}
@@ -48,12 +50,25 @@ class SandboxService {
   std::vector<PodRecord> list(const PodFilter& f) const;
 
   // Startup: rebuild the index from the store, roll back half-done pods; call before the
-  // container service's recover().
+  // container service's recover(), and reconcile_monitors() after it.
   absl::Status recover();
+  // Startup, once pods and containers are recovered: watches each pod's monitor and makes
+  // the records agree with what it holds; a pod whose monitor is gone is taken over.
+  absl::Status reconcile_monitors();
+
+  // The pod's monitor is gone: berthd kills what is left of its containers through the
+  // runtime and records their exits (255 "monitor died" where the monitor wrote none); the
+  // pod is NotReady and needs no monitor from then on. Idempotent.
+  absl::Status take_over(const std::string& pod_id);
+
+  // runtime::MonitorEventSink
+  void on_container_exit(const std::string& pod_id, const std::string& container_id) override;
+  void on_monitor_gone(const std::string& pod_id) override;
 
  private:
   // Undoes everything run() may have done, in reverse; every step tolerates "not there".
   absl::Status teardown(const PodRecord& rec);
+  absl::Status take_over_locked(Entry<PodRecord>& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(e.op_mu);
 
   State& state_;
   ContainerService& containers_;

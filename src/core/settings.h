@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 
+#include <absl/time/time.h>
+
 #include "runtime/oci_runtime.h"
 
 namespace berth::core {
@@ -18,6 +20,7 @@ struct Settings {
   std::string cgroup_parent = "/berth";
   std::filesystem::path monitor_binary;
   std::chrono::seconds pod_stop_grace{0};  // StopPodSandbox's grace per container; 0: SIGKILL at once
+  absl::Duration max_call = absl::Seconds(135);  // the most any request waits for a monitor
   std::string monitor_log_level = "info";
   int64_t shm_size_bytes = 64 << 20;  // each pod's /dev/shm (config containers.shm_size_bytes)
   int64_t pids_limit = 0;  // every container's pids.max; 0: not set, -1: "max" (config containers.pids_limit)

@@ -23,6 +23,8 @@ inline grpc::Status to_grpc(const absl::Status& s) {
 
 inline core::OpContext op_context_from(const grpc::ServerContext& ctx) {
   core::OpContext op;
+  // ServerContext outlives the handler, and with it every copy of `op` that is not detached.
+  op.cancelled = [&ctx] { return ctx.IsCancelled(); };
   const auto deadline = ctx.deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) op.deadline = absl::FromChrono(deadline);
   for (const auto& [k, v] : ctx.client_metadata())

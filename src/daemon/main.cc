@@ -31,7 +31,9 @@
 #include "image/puller.h"
 #include "registry/client.h"
 #include "network/namespace_pinner.h"
-#include "runtime/monitor_client.h"
+#include <absl/cleanup/cleanup.h>
+
+#include "runtime/monitor_processes.h"
 #include "runtime/runtime_cli.h"
 #include "store/metadata_store.h"
 #include "sys/fs.h"
@@ -51,6 +53,7 @@ core::Settings core_settings(const config::Config& cfg) {
                    .cgroup_parent = cfg.cgroup_parent,
                    .monitor_binary = cfg.monitor_path,
                    .pod_stop_grace = std::chrono::seconds(cfg.pod_stop_grace_seconds),
+                   .max_call = absl::Seconds(cfg.max_call_seconds),
                    .monitor_log_level = cfg.log_level};
   for (const auto& [name, rh] : cfg.runtimes) s.runtimes[name] = {.binary = rh.binary, .root = rh.root};
   s.pids_limit = cfg.containers.pids_limit;
@@ -114,7 +117,8 @@ absl::Status run(const config::Config& cfg) {
                         .max_concurrent_blobs = static_cast<int>(cfg.images.max_concurrent_downloads)});
 
   // The host behind core's seams.
-  const runtime::MonitorProcesses monitors;
+  ASSIGN_OR_RETURN(std::unique_ptr<runtime::MonitorWatcher> watcher, runtime::MonitorWatcher::start(absl::Seconds(cfg.monitor_hung_grace_seconds)));
+  const runtime::MonitorProcesses monitors(*watcher);
   const runtime::ExecRuntimeCli runtime_cli;
   const network::PinnsNamespacePinner pinner(cfg.pinns_path);
   const sys::KernelMounter mounts;
@@ -126,6 +130,8 @@ absl::Status run(const config::Config& cfg) {
   core::State state(std::move(settings), *store);
   core::ContainerService containers(state, *images, host);
   core::SandboxService pods(state, containers, host);
+  // The watcher delivers to `pods`: it stops before `pods` is destroyed, on every return.
+  absl::Cleanup stop_watching = [&] { watcher->stop(); };
   core::ImageService image_service(*images, puller, containers, state.image_pins, cfg.images.pinned);
   std::atomic<bool> ready{false};
   std::vector<std::string> handler_names;
@@ -139,6 +145,7 @@ absl::Status run(const config::Config& cfg) {
 
   RETURN_IF_ERROR(annotate(pods.recover(), "recovery"));
   RETURN_IF_ERROR(annotate(containers.recover(), "recovery"));
+  RETURN_IF_ERROR(annotate(pods.reconcile_monitors(), "recovery"));
   // Blobs and layers a crash or an interrupted pull left without an image.
   if (absl::StatusOr<image::GarbageReport> gc = images->collect_garbage(); !gc.ok()) {
     BERTH_LOG(warn, "image garbage collection: {}", gc.status().ToString());

@@ -20,6 +20,7 @@ using nlohmann::json;
 constexpr absl::Duration kRuntimeCallLimit = absl::Seconds(135);
 constexpr absl::Duration kQuickCallLimit = absl::Seconds(30);
 constexpr absl::Duration kSlack = absl::Seconds(15);
+constexpr absl::Duration kExecSlack = absl::Seconds(5);  // runc exec's own start-up
 
 json runtime_json(const OciRuntime& rt) { return {{"binary", rt.binary.string()}, {"root", rt.root.string()}}; }
 
@@ -27,10 +28,6 @@ ExitRecord from_ipc(const ipc::ExitRecord& x) {
   return ExitRecord{.exit_code = x.exit_code, .exited_at_ns = x.exited_at_ns, .oom_killed = x.oom_killed};
 }
 
-absl::Time deadline_after(std::chrono::milliseconds ms, absl::Duration extra) {
-  if (ms.count() <= 0) return absl::InfiniteFuture();
-  return absl::Now() + absl::Milliseconds(ms.count()) + extra;
-}
 
 // json::value() throws on a type mismatch; these do not.
 int64_t int_or(const json& j, const char* key, int64_t fallback) {
@@ -46,23 +43,6 @@ bool bool_or(const json& j, const char* key) {
   return it != j.end() && it->is_boolean() && it->get<bool>();
 }
 
-// One request, one response, one connection. The response's status becomes ours.
-absl::StatusOr<json> call(const std::filesystem::path& socket, const json& request, absl::Time deadline) {
-  const std::string op = string_or(request, "op");
-  auto ctx = [&](const absl::Status& s) { return annotate(s, "monitor {} ({})", op, socket.string()); };
-  absl::StatusOr<UniqueFd> fd = sys::connect_unix(socket);
-  if (!fd.ok()) return ctx(fd.status());
-  if (absl::Status s = ipc::write_frame(fd->get(), request, deadline); !s.ok()) return ctx(s);
-  absl::StatusOr<json> resp = ipc::read_frame(fd->get(), ipc::kMaxResponseBytes, deadline);
-  if (!resp.ok()) return ctx(resp.status());
-  RETURN_IF_ERROR(ipc::status_from_json(*resp));  // the monitor's messages carry their own context
-  return resp;
-}
-
-absl::Status call_status(const std::filesystem::path& socket, const json& request, absl::Time deadline) {
-  return call(socket, request, deadline).status();
-}
-
 absl::StatusOr<ExitRecord> exit_of(const json& resp, std::string_view what) {
   auto it = resp.find("exit");
   if (it == resp.end()) return absl::InternalError(fmt::format("monitor {} response has no \"exit\"", what));
@@ -72,6 +52,24 @@ absl::StatusOr<ExitRecord> exit_of(const json& resp, std::string_view what) {
 }
 
 }  // namespace
+
+absl::Time MonitorClient::within(absl::Duration limit) const { return std::min(deadline_, absl::Now() + limit); }
+
+// One request, one response, one connection. The response's status becomes ours.
+absl::StatusOr<json> MonitorClient::call(const json& request, absl::Time deadline) const {
+  const std::string op = string_or(request, "op");
+  auto ctx = [&](const absl::Status& s) {
+    if (absl::IsDeadlineExceeded(s) && on_timeout_) on_timeout_();  // the monitor itself let it pass
+    return annotate(s, "monitor {} ({})", op, socket_.string());
+  };
+  absl::StatusOr<UniqueFd> fd = sys::connect_unix(socket_);
+  if (!fd.ok()) return ctx(fd.status());
+  if (absl::Status s = ipc::write_frame(fd->get(), request, deadline); !s.ok()) return ctx(s);
+  absl::StatusOr<json> resp = ipc::read_frame(fd->get(), ipc::kMaxResponseBytes, deadline);
+  if (!resp.ok()) return ctx(resp.status());
+  RETURN_IF_ERROR(ipc::status_from_json(*resp));  // the monitor's messages carry their own context
+  return resp;
+}
 
 absl::StatusOr<ExitRecord> parse_exit_record(std::string_view text) {
   ASSIGN_OR_RETURN(ipc::ExitRecord x, ipc::parse_exit_file(text));
@@ -88,7 +86,7 @@ absl::StatusOr<pid_t> MonitorClient::create_container(const CreateContainerReque
             {"stdin", req.stdin},
             {"stdin_once", req.stdin_once}};
   if (req.cgroup_dir) r["cgroup_dir"] = req.cgroup_dir->string();
-  ASSIGN_OR_RETURN(json resp, call(socket_, r, absl::Now() + kRuntimeCallLimit));
+  ASSIGN_OR_RETURN(json resp, call(r, within(kRuntimeCallLimit)));
   auto pid = resp.find("pid");
   if (pid == resp.end() || !pid->is_number_integer() || pid->get<int64_t>() <= 0)
     return absl::InternalError("monitor create response has no pid");
@@ -96,23 +94,24 @@ absl::StatusOr<pid_t> MonitorClient::create_container(const CreateContainerReque
 }
 
 absl::Status MonitorClient::start_container(const std::string& id, const OciRuntime& rt) const {
-  return call_status(socket_, {{"op", "start"}, {"id", id}, {"runtime", runtime_json(rt)}}, absl::Now() + kRuntimeCallLimit);
+  return call({{"op", "start"}, {"id", id}, {"runtime", runtime_json(rt)}}, within(kRuntimeCallLimit)).status();
 }
 
 absl::Status MonitorClient::kill(const std::string& id, const OciRuntime& rt, int signal) const {
-  return call_status(socket_, {{"op", "kill"}, {"id", id}, {"runtime", runtime_json(rt)}, {"signal", signal}},
-                     absl::Now() + kRuntimeCallLimit);
+  return call({{"op", "kill"}, {"id", id}, {"runtime", runtime_json(rt)}, {"signal", signal}}, within(kRuntimeCallLimit))
+      .status();
 }
 
 absl::StatusOr<ExitRecord> MonitorClient::wait(const std::string& id, std::chrono::milliseconds timeout) const {
   const int64_t ms = timeout.count() > 0 ? timeout.count() : 0;
-  ASSIGN_OR_RETURN(json resp, call(socket_, {{"op", "wait"}, {"id", id}, {"timeout_ms", ms}}, deadline_after(timeout, kSlack)));
+  const absl::Time deadline = ms > 0 ? within(absl::Milliseconds(ms) + kSlack) : deadline_;
+  ASSIGN_OR_RETURN(json resp, call({{"op", "wait"}, {"id", id}, {"timeout_ms", ms}}, deadline));
   return exit_of(resp, "wait");
 }
 
 absl::Status MonitorClient::delete_container(const std::string& id, const OciRuntime& rt, bool force) const {
-  return call_status(socket_, {{"op", "delete"}, {"id", id}, {"runtime", runtime_json(rt)}, {"force", force}},
-                     absl::Now() + kRuntimeCallLimit);
+  return call({{"op", "delete"}, {"id", id}, {"runtime", runtime_json(rt)}, {"force", force}}, within(kRuntimeCallLimit))
+      .status();
 }
 
 absl::StatusOr<ExecSyncResult> MonitorClient::exec_sync(const ExecSyncRequest& req) const {
@@ -122,10 +121,11 @@ absl::StatusOr<ExecSyncResult> MonitorClient::exec_sync(const ExecSyncRequest& r
                   {"argv", req.argv},
                   {"timeout_ms", req.timeout.count() > 0 ? req.timeout.count() : 0},
                   {"max_output", req.max_output}};
-  // With a timeout the monitor answers by then; runc exec itself may take its own limit.
-  const absl::Time deadline = req.timeout.count() > 0 ? absl::Now() + absl::Milliseconds(req.timeout.count()) + kRuntimeCallLimit
-                                                      : absl::InfiniteFuture();
-  ASSIGN_OR_RETURN(json resp, call(socket_, r, deadline));
+  // With a timeout the monitor answers by then (its timer runs from the request): the
+  // timeout holds whatever the monitor does, give or take the slack.
+  const absl::Time deadline =
+      req.timeout.count() > 0 ? within(absl::Milliseconds(req.timeout.count()) + kExecSlack) : deadline_;
+  ASSIGN_OR_RETURN(json resp, call(r, deadline));
   ExecSyncResult out;
   auto code = resp.find("exit_code");
   auto out_b64 = resp.find("stdout_b64");
@@ -146,16 +146,17 @@ absl::Status MonitorClient::update_resources(const std::string& id, const OciRun
   json resources = json::parse(linux_resources_json, nullptr, false);
   if (resources.is_discarded() || !resources.is_object())
     return absl::InvalidArgumentError(fmt::format("container {}: resources are not a JSON object", id));
-  return call_status(socket_, {{"op", "update"}, {"id", id}, {"runtime", runtime_json(rt)}, {"resources", resources}},
-                     absl::Now() + kRuntimeCallLimit);
+  return call({{"op", "update"}, {"id", id}, {"runtime", runtime_json(rt)}, {"resources", resources}},
+              within(kRuntimeCallLimit))
+      .status();
 }
 
 absl::Status MonitorClient::reopen_log(const std::string& id) const {
-  return call_status(socket_, {{"op", "reopen_log"}, {"id", id}}, absl::Now() + kQuickCallLimit);
+  return call({{"op", "reopen_log"}, {"id", id}}, within(kQuickCallLimit)).status();
 }
 
 absl::StatusOr<std::vector<ContainerProcessInfo>> MonitorClient::list() const {
-  ASSIGN_OR_RETURN(json resp, call(socket_, {{"op", "list"}}, absl::Now() + kQuickCallLimit));
+  ASSIGN_OR_RETURN(json resp, call({{"op", "list"}}, within(kQuickCallLimit)));
   auto arr = resp.find("containers");
   if (arr == resp.end() || !arr->is_array()) return absl::InternalError("monitor list response has no containers");
   std::vector<ContainerProcessInfo> out;
@@ -176,7 +177,7 @@ absl::StatusOr<std::vector<ContainerProcessInfo>> MonitorClient::list() const {
 }
 
 absl::Status MonitorClient::shutdown() const {
-  return call_status(socket_, {{"op", "shutdown"}}, absl::Now() + kQuickCallLimit);
+  return call({{"op", "shutdown"}}, within(kQuickCallLimit)).status();
 }
 
 }  // namespace berth::runtime

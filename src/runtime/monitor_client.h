@@ -6,11 +6,14 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include <absl/status/statusor.h>
+#include <absl/time/time.h>
+#include <nlohmann/json.hpp>
 
 #include "runtime/pod_monitor.h"
 
@@ -22,7 +25,9 @@ absl::StatusOr<pid_t> launch_monitor(const MonitorLaunchOptions& opts);
 
 class MonitorClient final : public PodMonitor {
  public:
-  explicit MonitorClient(std::filesystem::path socket) : socket_(std::move(socket)) {}
+  // No call outlasts `deadline`; `on_timeout` runs when the monitor let one pass unanswered.
+  MonitorClient(std::filesystem::path socket, absl::Time deadline, std::function<void()> on_timeout = {})
+      : socket_(std::move(socket)), deadline_(deadline), on_timeout_(std::move(on_timeout)) {}
 
   // PodMonitor (runtime/pod_monitor.h)
   absl::StatusOr<pid_t> create_container(const CreateContainerRequest& req) const override;
@@ -40,17 +45,13 @@ class MonitorClient final : public PodMonitor {
   const std::filesystem::path& socket() const { return socket_; }
 
  private:
-  std::filesystem::path socket_;
-};
+  // The deadline of a call that may take `limit` by itself.
+  absl::Time within(absl::Duration limit) const;
+  absl::StatusOr<nlohmann::json> call(const nlohmann::json& request, absl::Time deadline) const;
 
-// The real Monitors: berth-monitor processes launched by launch_monitor(), reached by
-// MonitorClient.
-class MonitorProcesses final : public Monitors {
- public:
-  absl::StatusOr<pid_t> launch(const MonitorLaunchOptions& opts) const override { return launch_monitor(opts); }
-  std::unique_ptr<PodMonitor> connect(const std::filesystem::path& socket) const override {
-    return std::make_unique<MonitorClient>(socket);
-  }
+  std::filesystem::path socket_;
+  absl::Time deadline_;
+  std::function<void()> on_timeout_;
 };
 
 }  // namespace berth::runtime

@@ -2,7 +2,7 @@
 // One pod's berth-monitor as berthd sees it: one typed call per request of the control
 // protocol (proto/monitor.md), the vocabulary of those calls, and Monitors, which launches
 // and reaches them. The real ones are MonitorClient and MonitorProcesses
-// (runtime/monitor_client.h); tests drive core against fakes of them.
+// (runtime/monitor_processes.h); tests drive core against fakes of them.
 #include <sys/types.h>
 
 #include <chrono>
@@ -16,6 +16,7 @@
 
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
+#include <absl/time/time.h>
 
 #include "runtime/oci_runtime.h"
 
@@ -104,14 +105,34 @@ class PodMonitor {
   virtual absl::Status shutdown() const = 0;
 };
 
-// The pods' monitors: starting one, and reaching the one serving a control socket.
+// What watching a pod's monitor reports. Calls come in order, one at a time, from a thread
+// of the watcher's own; a handler may block (it delays only the events after it).
+class MonitorEventSink {
+ public:
+  virtual ~MonitorEventSink() = default;
+  // The container's init exited; its exit file is written.
+  virtual void on_container_exit(const std::string& pod_id, const std::string& container_id) = 0;
+  // The monitor's process is gone, and its watch was not ended by unwatch().
+  virtual void on_monitor_gone(const std::string& pod_id) = 0;
+};
+
+// The pods' monitors: starting one, reaching the one serving a control socket, and watching
+// it live.
 class Monitors {
  public:
   virtual ~Monitors() = default;
   // Starts a detached monitor that outlives berthd; its pid once it serves its socket.
   virtual absl::StatusOr<pid_t> launch(const MonitorLaunchOptions& opts) const = 0;
   // The monitor serving `socket`. Connecting happens per call: a dead one answers Unavailable.
-  virtual std::unique_ptr<PodMonitor> connect(const std::filesystem::path& socket) const = 0;
+  // No call through it outlasts `deadline`: one the monitor does not answer by then is
+  // DeadlineExceeded, and the monitor is suspected of hanging (a watcher that sees it stay
+  // unresponsive for its grace period kills it, which then counts as its death).
+  virtual std::unique_ptr<PodMonitor> connect(const std::filesystem::path& socket, absl::Time deadline) const = 0;
+  // From now until unwatch(pod_id), the monitor's exits and its death go to `sink`, which
+  // must outlive the watch. Unavailable when the monitor does not answer (it is gone).
+  virtual absl::Status watch(const std::string& pod_id, const std::filesystem::path& socket,
+                             MonitorEventSink& sink) const = 0;
+  virtual void unwatch(const std::string& pod_id) const = 0;
 };
 
 }  // namespace berth::runtime

@@ -126,5 +126,20 @@ TEST_F(ContainerServiceTest, AnExitWrittenByTheMonitorIsReported) {
   EXPECT_EQ(v->rec.reason, "Error");
 }
 
+// An exit is recorded when the monitor pushes it, before anyone asks: the store has it.
+TEST_F(ContainerServiceTest, APushedExitIsRecordedAtOnce) {
+  const std::string c = run_container(pod_, "a");
+  monitors_.exit_container(socket(), c, 9);
+  absl::StatusOr<std::vector<store::Document>> docs = store_->list(store::Kind::Container);
+  ASSERT_TRUE(docs.ok()) << docs.status();
+  ASSERT_EQ(docs->size(), 1u);
+  absl::StatusOr<core::ContainerRecord> rec = core::decode_container(docs->front().body);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  EXPECT_EQ(rec->state, core::ContainerState::Exited);
+  EXPECT_EQ(rec->exit_code, 9);
+  ASSERT_TRUE(containers_->remove(op(), c).ok());
+  expect_no_container_left();
+}
+
 }  // namespace
 }  // namespace berth::component

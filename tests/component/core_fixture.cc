@@ -57,6 +57,7 @@ void CoreTest::SetUp() {
 }
 
 void CoreTest::restart() {
+  monitors_.forget_watches();  // they die with berthd
   pods_.reset();
   containers_.reset();
   state_.reset();
@@ -68,9 +69,11 @@ void CoreTest::restart() {
   pods_ = std::make_unique<core::SandboxService>(*state_, *containers_, host_);
   ASSERT_TRUE(pods_->recover().ok());
   ASSERT_TRUE(containers_->recover().ok());
+  ASSERT_TRUE(pods_->reconcile_monitors().ok());
 }
 
 void CoreTest::TearDown() {
+  monitors_.forget_watches();
   pods_.reset();
   containers_.reset();
   state_.reset();
@@ -127,6 +130,7 @@ CoreTest::Leftovers CoreTest::leftovers() const {
   l.pins = pinner_.pinned();
   l.live_monitors = monitors_.live();
   l.cgroups = cgroups_.groups();
+  l.watches = monitors_.watched();
   return l;
 }
 
@@ -142,6 +146,7 @@ void CoreTest::expect_nothing_left() const {
   EXPECT_EQ(l.pins, std::vector<fs::path>{});
   EXPECT_EQ(l.live_monitors, std::vector<fs::path>{});
   EXPECT_EQ(l.cgroups, std::vector<std::string>{});
+  EXPECT_EQ(l.watches, std::vector<std::string>{});
 }
 
 }  // namespace berth::component

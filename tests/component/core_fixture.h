@@ -38,11 +38,12 @@ class CoreTest : public ::testing::Test {
 
   // What exists of pods and containers anywhere: records in the store and the index, name
   // reservations (the names in use), directories, mounts, cgroups, pins, live monitors and
-  // the containers they hold. Empty lists mean nothing was left behind.
+  // the containers they hold, watches of monitors. Empty lists mean nothing was left behind.
   struct Leftovers {
     std::vector<std::string> pod_records, container_records, pod_dirs, bundle_dirs, layer_dirs, exit_files;
     std::vector<std::filesystem::path> mounts, pins, live_monitors;
     std::vector<std::string> cgroups;
+    std::vector<std::string> watches;  // pods whose monitor is watched
   };
   Leftovers leftovers() const;
   void expect_nothing_left() const;

@@ -1,6 +1,8 @@
-// Recovery (SandboxService::recover, ContainerService::recover) from what a crash of berthd
-// can leave: records cut off mid-create are rolled back with their side effects, live
-// objects are picked up again, and exits that happened while berthd was down are applied.
+// Recovery (SandboxService::recover, ContainerService::recover, reconcile_monitors) from
+// what a crash of berthd can leave: records cut off mid-create are rolled back with their
+// side effects, live objects are picked up again, exits that happened while berthd was down
+// are applied, and the records are made to agree with what each monitor holds (or with its
+// death). `crash()` ends berthd's watches first, so what happens next is "while down".
 #include <gtest/gtest.h>
 
 #include "component/core_fixture.h"
@@ -20,6 +22,7 @@ class RecoveryTest : public CoreTest {
     auto e = std::make_shared<core::Entry<core::ContainerRecord>>(rec);
     ASSERT_TRUE(state_->save(*e, rec).ok());
   }
+  void crash() { monitors_.forget_watches(); }
   std::filesystem::path socket_of(const std::string& pod) const {
     return state_->settings.pods_dir() / pod / "monitor.sock";
   }
@@ -62,7 +65,8 @@ TEST_F(RecoveryTest, AContainerCutOffMidCreateIsRolledBack) {
 TEST_F(RecoveryTest, LiveObjectsArePickedUpAndExitsWhileDownAreApplied) {
   const std::string pod = run_pod("web");
   const std::string runs = run_container(pod, "runs"), ends = run_container(pod, "ends");
-  monitors_.exit_container(socket_of(pod), ends, 3);  // while berthd is down
+  crash();
+  monitors_.exit_container(socket_of(pod), ends, 3);
   restart();
   absl::StatusOr<core::PodView> p = pods_->status(pod, false);
   ASSERT_TRUE(p.ok()) << p.status();
@@ -78,13 +82,50 @@ TEST_F(RecoveryTest, LiveObjectsArePickedUpAndExitsWhileDownAreApplied) {
   expect_nothing_left();
 }
 
-TEST_F(RecoveryTest, APodWhoseMonitorDiedIsNotReadyAfterRestart) {
+// The monitor died while berthd was down, after one container had exited with 7: the pod is
+// taken over, its containers killed through the runtime and their exits recorded.
+TEST_F(RecoveryTest, APodWhoseMonitorDiedWhileDownIsTakenOver) {
   const std::string pod = run_pod("web");
+  const std::string exited = run_container(pod, "exited"), running = run_container(pod, "running");
+  crash();
+  monitors_.exit_container(socket_of(pod), exited, 7);
   monitors_.kill_monitor(socket_of(pod));
   restart();
   absl::StatusOr<core::PodView> p = pods_->status(pod, false);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->rec.state, core::PodState::NotReady);
+  absl::StatusOr<core::ContainerView> e = containers_->status(exited, false), r = containers_->status(running, false);
+  ASSERT_TRUE(e.ok() && r.ok());
+  EXPECT_EQ(e->rec.exit_code, 7);
+  EXPECT_EQ(r->rec.state, core::ContainerState::Exited);
+  EXPECT_EQ(r->rec.exit_code, 255);
+  EXPECT_EQ(runtime_cli_.force_deleted(), std::vector<std::string>{running});
+  EXPECT_TRUE(pods_->stop(op(), pod).ok());
+  ASSERT_TRUE(pods_->remove(op(), pod).ok());
+  expect_nothing_left();
+}
+
+// The monitor lives but holds another list than the records: a container it lost is taken
+// over (255), one it holds without a record is deleted from it.
+TEST_F(RecoveryTest, RecordsAreReconciledWithTheMonitorsList) {
+  const std::string pod = run_pod("web");
+  const std::string kept = run_container(pod, "kept"), lost = run_container(pod, "lost");
+  const std::string stranger = "feed" + std::string(60, '0');
+  crash();
+  monitors_.drop_container(socket_of(pod), lost);
+  monitors_.add_container(socket_of(pod), stranger);
+  restart();
+  absl::StatusOr<core::ContainerView> k = containers_->status(kept, false), l = containers_->status(lost, false);
+  ASSERT_TRUE(k.ok() && l.ok());
+  EXPECT_EQ(k->rec.state, core::ContainerState::Running);
+  EXPECT_EQ(l->rec.state, core::ContainerState::Exited);
+  EXPECT_EQ(l->rec.exit_code, 255);
+  EXPECT_NE(l->rec.message.find("no longer holds"), std::string::npos) << l->rec.message;
+  EXPECT_EQ(monitors_.containers_of(socket_of(pod)), std::vector<std::string>{kept});
+  absl::StatusOr<core::PodView> p = pods_->status(pod, false);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->rec.state, core::PodState::Ready);
+  EXPECT_EQ(monitors_.watched(), std::vector<std::string>{pod}) << "watched again";
   ASSERT_TRUE(pods_->remove(op(), pod).ok());
   expect_nothing_left();
 }

@@ -1,5 +1,6 @@
 // SandboxService against fakes of every host seam: each step of RunPodSandbox failing in
 // turn leaves nothing behind, stop and remove are idempotent, StopPodSandbox kills at once.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -91,14 +92,33 @@ TEST_F(SandboxServiceTest, StopKillsRunningContainersWithSigkill) {
   expect_nothing_left();
 }
 
-// A pod whose monitor is gone still stops and is removed; the runtime's own CLI forgets
-// its containers.
-TEST_F(SandboxServiceTest, RemoveWithoutAMonitorFallsBackToTheRuntimeCli) {
+// A monitor that dies is noticed at once (its watch): berthd kills the pod's containers
+// through the runtime's own CLI and records their exits: the real code where the monitor
+// wrote one, else 255. Stop and remove then succeed without a monitor.
+TEST_F(SandboxServiceTest, ADeadMonitorIsTakenOverAtOnce) {
   const std::string pod = run_pod("web");
-  const std::string c = run_container(pod, "a");
-  monitors_.kill_monitor(state_->settings.pods_dir() / pod / "monitor.sock");
+  const std::string exited = run_container(pod, "exited"), running = run_container(pod, "running");
+  const std::filesystem::path socket = state_->settings.pods_dir() / pod / "monitor.sock";
+  monitors_.exit_container(socket, exited, 7);
+  monitors_.kill_monitor(socket);
+
+  absl::StatusOr<core::PodView> p = pods_->status(pod, false);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->rec.state, core::PodState::NotReady);
+  absl::StatusOr<core::ContainerView> e = containers_->status(exited, false), r = containers_->status(running, false);
+  ASSERT_TRUE(e.ok() && r.ok());
+  EXPECT_EQ(e->rec.state, core::ContainerState::Exited);
+  EXPECT_EQ(e->rec.exit_code, 7);
+  EXPECT_EQ(r->rec.state, core::ContainerState::Exited);
+  EXPECT_EQ(r->rec.exit_code, 255);
+  EXPECT_EQ(r->rec.reason, "Error");
+  EXPECT_THAT(r->rec.message, ::testing::HasSubstr("monitor of pod " + pod + " died"));
+  EXPECT_EQ(runtime_cli_.force_deleted(), std::vector<std::string>{running}) << "killed through the runtime";
+
+  EXPECT_TRUE(containers_->stop(op(), running, std::chrono::seconds(2)).ok());
+  EXPECT_TRUE(pods_->stop(op(), pod).ok());
+  EXPECT_TRUE(containers_->remove(op(), exited).ok());
   EXPECT_TRUE(pods_->remove(op(), pod).ok());
-  EXPECT_EQ(runtime_cli_.force_deleted(), std::vector<std::string>{c});
   expect_nothing_left();
 }
 

@@ -1,6 +1,7 @@
 #include "fakes/fake_monitors.h"
 
 #include <csignal>
+#include <utility>
 
 #include <absl/time/clock.h>
 #include <fmt/format.h>
@@ -131,20 +132,81 @@ absl::StatusOr<pid_t> FakeMonitors::launch(const runtime::MonitorLaunchOptions& 
   return p.pid;
 }
 
-std::unique_ptr<runtime::PodMonitor> FakeMonitors::connect(const fs::path& socket) const {
+std::unique_ptr<runtime::PodMonitor> FakeMonitors::connect(const fs::path& socket, absl::Time /*deadline*/) const {
   return std::make_unique<FakePodMonitor>(*this, socket);
 }
 
-void FakeMonitors::kill_monitor(const fs::path& socket) {
+absl::Status FakeMonitors::watch(const std::string& pod_id, const fs::path& socket,
+                                 runtime::MonitorEventSink& sink) const {
+  if (absl::Status f = faults_.take("watch"); !f.ok()) return f;
   absl::MutexLock l(&mu_);
-  pods_[socket].alive = false;
+  auto it = pods_.find(socket);
+  if (it == pods_.end() || !it->second.alive) return gone(socket);
+  it->second.watched_as = pod_id;
+  it->second.sink = &sink;
+  return absl::OkStatus();
+}
+
+void FakeMonitors::unwatch(const std::string& pod_id) const {
+  absl::MutexLock l(&mu_);
+  for (auto& [socket, p] : pods_) {
+    if (p.watched_as != pod_id) continue;
+    p.watched_as.clear();
+    p.sink = nullptr;
+  }
+}
+
+void FakeMonitors::drop_container(const fs::path& socket, const std::string& id) {
+  absl::MutexLock l(&mu_);
+  pods_[socket].containers.erase(id);
+}
+
+void FakeMonitors::add_container(const fs::path& socket, const std::string& id) {
+  absl::MutexLock l(&mu_);
+  pods_[socket].containers[id] = Container{.pid = next_pid_++, .state = ContainerProcessState::Running};
+}
+
+void FakeMonitors::forget_watches() {
+  absl::MutexLock l(&mu_);
+  for (auto& [socket, p] : pods_) {
+    p.watched_as.clear();
+    p.sink = nullptr;
+  }
+}
+
+std::vector<std::string> FakeMonitors::watched() const {
+  absl::MutexLock l(&mu_);
+  std::vector<std::string> out;
+  for (const auto& [socket, p] : pods_)
+    if (!p.watched_as.empty()) out.push_back(p.watched_as);
+  return out;
+}
+
+void FakeMonitors::kill_monitor(const fs::path& socket) {
+  std::string pod_id;
+  runtime::MonitorEventSink* sink = nullptr;
+  {
+    absl::MutexLock l(&mu_);
+    Pod& p = pods_[socket];
+    p.alive = false;
+    pod_id = std::exchange(p.watched_as, {});
+    sink = std::exchange(p.sink, nullptr);  // a dead monitor's watch ends with the event
+  }
+  if (sink != nullptr) sink->on_monitor_gone(pod_id);
 }
 
 void FakeMonitors::exit_container(const fs::path& socket, const std::string& id, int code) {
-  absl::MutexLock l(&mu_);
-  Pod& p = pods_[socket];
-  auto c = p.containers.find(id);
-  if (c != p.containers.end()) (void)record_exit(p, id, c->second, code);
+  std::string pod_id;
+  runtime::MonitorEventSink* sink = nullptr;
+  {
+    absl::MutexLock l(&mu_);
+    Pod& p = pods_[socket];
+    auto c = p.containers.find(id);
+    if (c == p.containers.end() || !record_exit(p, id, c->second, code).ok()) return;
+    pod_id = p.watched_as;
+    sink = p.sink;
+  }
+  if (sink != nullptr) sink->on_container_exit(pod_id, id);
 }
 
 std::vector<fs::path> FakeMonitors::live() const {

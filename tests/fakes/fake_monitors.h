@@ -4,6 +4,10 @@
 // calls say; an exit is written to the exit file as the real monitor writes it, so core
 // reads it the same way. kill_monitor() makes a pod's monitor vanish (every call is then
 // Unavailable). Every call can be failed through faults(), by method name.
+// Watching: the exits and deaths a test causes (exit_container, kill_monitor) reach the
+// watch's sink at once, on the test's thread. Exits that core's own kill causes are not
+// pushed: core is inside that call, holding the container's lock, and reads them itself
+// (as it would a push that came after its stop returned).
 #include <sys/types.h>
 
 #include <atomic>
@@ -33,13 +37,26 @@ class FakeMonitors final : public runtime::Monitors {
     pid_t pid = 0;
     bool alive = true;
     std::map<std::string, Container> containers;
+    std::string watched_as;  // the pod id of the watch, empty when not watched
+    runtime::MonitorEventSink* sink = nullptr;
   };
 
   absl::StatusOr<pid_t> launch(const runtime::MonitorLaunchOptions& opts) const override;
-  std::unique_ptr<runtime::PodMonitor> connect(const std::filesystem::path& socket) const override;
+  // The fake answers at once: `deadline` is not needed.
+  std::unique_ptr<runtime::PodMonitor> connect(const std::filesystem::path& socket, absl::Time deadline) const override;
+  absl::Status watch(const std::string& pod_id, const std::filesystem::path& socket,
+                     runtime::MonitorEventSink& sink) const override;
+  void unwatch(const std::string& pod_id) const override;
 
   // Test controls and views (socket: <pod dir>/monitor.sock).
   void kill_monitor(const std::filesystem::path& socket);
+  // The monitor's table drifts from berthd's records: it loses a container, or holds one
+  // berthd never recorded (a running one).
+  void drop_container(const std::filesystem::path& socket, const std::string& id);
+  void add_container(const std::filesystem::path& socket, const std::string& id);
+  // berthd went away: every watch ends without an event (as its connections close).
+  void forget_watches();
+  std::vector<std::string> watched() const;  // pod ids
   // The container's init exits with `code` (as if it ended by itself).
   void exit_container(const std::filesystem::path& socket, const std::string& id, int code);
   // Monitors launched and not shut down, and the containers each still holds.

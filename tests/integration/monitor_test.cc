@@ -16,12 +16,15 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <absl/synchronization/mutex.h>
 #include <nlohmann/json.hpp>
 
 #include "base/ids.h"
 #include "ipc/frame.h"
 #include "ipc/status_json.h"
 #include "runtime/monitor_client.h"
+#include "runtime/monitor_processes.h"
+#include "runtime/monitor_watcher.h"
 #include "sys/fs.h"
 #include "sys/mounts.h"
 #include "sys/subprocess.h"
@@ -159,7 +162,7 @@ class MonitorIntegrationTest : public ::testing::Test {
 
   fs::path pod_dir() const { return dir_ / "pod"; }
   fs::path pid_pin() const { return pod_dir() / "ns" / "pid"; }
-  MonitorClient client() const { return MonitorClient(pod_dir() / "monitor.sock"); }
+  MonitorClient client() const { return MonitorClient(pod_dir() / "monitor.sock", absl::InfiniteFuture()); }
 
   void launch(bool with_pid_ns = true) {
     MonitorLaunchOptions opts{.monitor_binary = monitor_binary(),
@@ -475,6 +478,53 @@ TEST_F(MonitorIntegrationTest, SigkillOfTheMonitorTakesThePodPidNamespaceAlong) 
   auto state = sys::run({.argv = {kRunc, "--root", runtime_.root.string(), "state", id("member")}});
   ASSERT_TRUE(state.ok());
   EXPECT_NE(state->out.find("\"stopped\""), std::string::npos) << state->out;
+}
+
+// What a watch of the monitor reports, as berthd's core would receive it.
+class RecordingSink final : public runtime::MonitorEventSink {
+ public:
+  void on_container_exit(const std::string& pod, const std::string& id) override { add(pod + " exit " + id); }
+  void on_monitor_gone(const std::string& pod) override { add(pod + " gone"); }
+  bool saw(const std::string& event) {
+    absl::MutexLock l(&mu_);
+    return events_.contains(event);
+  }
+
+ private:
+  void add(std::string e) {
+    absl::MutexLock l(&mu_);
+    events_.insert(std::move(e));
+  }
+  absl::Mutex mu_;
+  std::set<std::string> events_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(MonitorIntegrationTest, AWatchGetsPushedExitsAndTheMonitorsDeath) {
+  launch();
+  auto watcher = runtime::MonitorWatcher::start(absl::Seconds(30));
+  ASSERT_TRUE(watcher.ok()) << watcher.status();
+  RecordingSink sink;
+  ASSERT_TRUE((*watcher)->watch("p", pod_dir() / "monitor.sock", sink).ok());
+  run("short", {"sh", "-c", "exit 3"});
+  EXPECT_TRUE(eventually([&] { return sink.saw("p exit " + id("short")); })) << "the exit is pushed";
+  ::kill(monitor_pid_, SIGKILL);
+  EXPECT_TRUE(eventually([&] { return sink.saw("p gone"); })) << "the death is seen";
+}
+
+TEST_F(MonitorIntegrationTest, AMonitorThatHangsPastItsGraceIsKilled) {
+  launch();
+  auto watcher = runtime::MonitorWatcher::start(absl::Seconds(1));
+  ASSERT_TRUE(watcher.ok()) << watcher.status();
+  RecordingSink sink;
+  const fs::path socket = pod_dir() / "monitor.sock";
+  ASSERT_TRUE((*watcher)->watch("p", socket, sink).ok());
+  ASSERT_EQ(::kill(monitor_pid_, SIGSTOP), 0);
+  const runtime::MonitorProcesses monitors(**watcher);
+  absl::StatusOr<std::vector<ContainerProcessInfo>> list =
+      monitors.connect(socket, absl::Now() + absl::Milliseconds(300))->list();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(list.status())) << list.status();
+  EXPECT_TRUE(eventually([&] { return sink.saw("p gone"); })) << "killed after its grace, then seen dead";
+  EXPECT_FALSE(process_alive(monitor_pid_));
 }
 
 TEST_F(MonitorIntegrationTest, LaunchFailureCarriesTheMonitorError) {

@@ -133,7 +133,7 @@ class MonitorServerTest : public ::testing::Test {
   }
 
   fs::path socket() const { return dir_ / "monitor.sock"; }
-  runtime::MonitorClient client() const { return runtime::MonitorClient(socket()); }
+  runtime::MonitorClient client() const { return runtime::MonitorClient(socket(), absl::InfiniteFuture()); }
 
   // A bundle whose init waits for `start`, then runs `body`.
   fs::path bundle(const std::string& name, const std::string& body) {
