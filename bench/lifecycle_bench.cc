@@ -1,6 +1,7 @@
 // Lifecycle benchmark: p50/p95 of every pod and container RPC through a real berthd, beside
 // the same container run by bare `runc run -d` (the floor), measured in the same run; then
-// berthd's memory idle and with 50 pods running, and the monitor's memory per pod.
+// berthd's memory idle, after the lifecycle runs (its code paths paged in, no pods) and with
+// 50 pods running, then after a burst of concurrent reads, and the monitor's memory per pod.
 //
 //   berth-bench-lifecycle [--iterations N] [--pods 50]     (as root; prints a report)
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -50,6 +52,16 @@ long mem_kb(pid_t pid, const std::string& field) {
   auto pos = text->find(field + ":");
   if (pos == std::string::npos) return -1;
   return std::stol(text->substr(pos + field.size() + 1));
+}
+
+// berthd's resident memory in KiB, split as the kernel counts it: anonymous (heap, stacks,
+// relocated library data: private to berthd) and file-backed (library and binary pages:
+// clean, shared with every process mapping the same file, reclaimable).
+struct Mem {
+  long rss, anon, file, threads;
+};
+Mem mem_of(pid_t pid) {
+  return {mem_kb(pid, "VmRSS"), mem_kb(pid, "RssAnon"), mem_kb(pid, "RssFile"), mem_kb(pid, "Threads")};
 }
 
 struct Fatal {
@@ -200,8 +212,8 @@ class Bench {
     return t;
   }
 
-  // Runs `n` pods with one sleeping container each; returns (berthd RSS, monitor RSS and PSS per pod).
-  std::tuple<long, double, double> memory_with_pods(int n) {
+  // Runs `n` pods with one sleeping container each; returns (berthd memory, monitor RSS and PSS per pod).
+  std::tuple<Mem, double, double> memory_with_pods(int n) {
     std::vector<std::string> ids;
     for (int i = 0; i < n; ++i) {
       v1::RunPodSandboxRequest run;
@@ -225,7 +237,7 @@ class Bench {
       grpc::ClientContext c3;
       check(rt_->StartContainer(&c3, sr, &sresp), "start");
     }
-    long rss = mem_kb(pid_, "VmRSS");
+    const Mem busy = mem_of(pid_);
     double mon_rss = 0, mon_pss = 0;
     int mons = 0;
     for (const auto& id : ids) {
@@ -243,7 +255,29 @@ class Bench {
       grpc::ClientContext c;
       check(rt_->RemovePodSandbox(&c, rm, &r), "rmp");
     }
-    return {rss, mons ? mon_rss / mons : 0, mons ? mon_pss / mons : 0};
+    return {busy, mons ? mon_rss / mons : 0, mons ? mon_pss / mons : 0};
+  }
+
+  // `threads` callers at once on the one channel, as kubelet multiplexes its calls, each
+  // making `calls` rounds of ListPodSandbox, ListContainers and Version.
+  void concurrent_reads(int threads, int calls) {
+    std::vector<std::thread> callers;
+    std::atomic<int> failed{0};
+    for (int t = 0; t < threads; ++t)
+      callers.emplace_back([&] {
+        for (int i = 0; i < calls; ++i) {
+          grpc::ClientContext c1, c2, c3;
+          v1::ListPodSandboxResponse pods;
+          v1::ListContainersResponse containers;
+          v1::VersionResponse version;
+          if (!rt_->ListPodSandbox(&c1, v1::ListPodSandboxRequest(), &pods).ok() ||
+              !rt_->ListContainers(&c2, v1::ListContainersRequest(), &containers).ok() ||
+              !rt_->Version(&c3, v1::VersionRequest(), &version).ok())
+            ++failed;
+        }
+      });
+    for (std::thread& t : callers) t.join();
+    if (failed > 0) throw Fatal{fmt::format("{} concurrent reads failed", failed.load())};
   }
 
   pid_t pid() const { return pid_; }
@@ -275,10 +309,17 @@ int main(int argc, char** argv) {
   try {
     b.start();
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    const long idle_rss = mem_kb(b.pid(), "VmRSS");
+    const Mem idle = mem_of(b.pid());
     auto berth = b.lifecycle(iterations);
     auto floor = b.bare_runc(iterations);
-    auto [busy_rss, mon_rss, mon_pss] = b.memory_with_pods(pods);
+    const Mem warm = mem_of(b.pid());
+    auto [busy, mon_rss, mon_pss] = b.memory_with_pods(pods);
+    const Mem emptied = mem_of(b.pid());
+    constexpr int kCallers = 8, kCalls = 500;
+    const auto burst_t0 = Clock::now();
+    b.concurrent_reads(kCallers, kCalls);
+    const double burst_ms = ms_since(burst_t0);
+    const Mem burst = mem_of(b.pid());
 
     std::printf("berth lifecycle benchmark: %d iterations (ms)\n", iterations);
     std::printf("%-18s %9s %9s\n", "operation", "p50", "p95");
@@ -292,8 +333,27 @@ int main(int argc, char** argv) {
       cs.push_back(berth["CreateContainer"][i] + berth["StartContainer"][i]);
     std::printf("create+start vs bare runc (p50): %.2fx (target <= 1.3x)\n",
                 percentile(cs, 0.5) / percentile(floor["create+start"], 0.5));
-    std::printf("berthd RSS idle: %.1f MiB (target < 15 MiB); with %d pods: %.1f MiB\n", idle_rss / 1024.0, pods,
-                busy_rss / 1024.0);
+    std::printf("berthd RSS idle: %.1f MiB (target < 15 MiB); with %d pods: %.1f MiB\n", idle.rss / 1024.0, pods,
+                busy.rss / 1024.0);
+    std::printf("%-24s %9s %9s %9s %8s\n", "berthd memory (KiB)", "RSS", "anon", "file", "threads");
+    const std::string with_pods = fmt::format("with {} pods", pods);
+    const std::string after_burst = fmt::format("after {}x{} reads", kCallers, kCalls);
+    const std::pair<const char*, Mem> rows[] = {{"idle", idle},
+                                                {"after lifecycle, 0 pods", warm},
+                                                {with_pods.c_str(), busy},
+                                                {"pods removed", emptied},
+                                                {after_burst.c_str(), burst}};
+    for (const auto& [what, m] : rows)
+      std::printf("%-24s %9ld %9ld %9ld %8ld\n", what, m.rss, m.anon, m.file, m.threads);
+    // From idle, the growth includes code paged in by the first RPCs; from after the
+    // lifecycle, it is what the pods themselves cost.
+    const auto per_pod = [&](long with, long from) { return static_cast<double>(with - from) / pods; };
+    std::printf("berthd growth per pod: %.1f KiB RSS (%.1f anon) from idle, %.1f KiB RSS (%.1f anon) from after "
+                "lifecycle (target < 20 KiB)\n",
+                per_pod(busy.rss, idle.rss), per_pod(busy.anon, idle.anon), per_pod(busy.rss, warm.rss),
+                per_pod(busy.anon, warm.anon));
+    std::printf("%d concurrent callers x %d reads: %.0f ms; berthd growth %ld KiB RSS (%ld anon)\n", kCallers, kCalls,
+                burst_ms, burst.rss - emptied.rss, burst.anon - emptied.anon);
     std::printf("berth-monitor per pod: RSS %.0f KiB, PSS %.0f KiB (target < 1 MiB)\n", mon_rss, mon_pss);
   } catch (const Fatal& f) {
     std::fprintf(stderr, "benchmark failed: %s\n", f.what.c_str());

@@ -1,7 +1,5 @@
 #include "core/container_service.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <csignal>
 #include <system_error>
@@ -9,17 +7,11 @@
 #include <absl/container/flat_hash_set.h>
 #include <fmt/format.h>
 
-#include "base/cleanup_stack.h"
 #include "base/log.h"
 #include "base/status.h"
-#include "core/host_devices.h"
-#include "core/host_mounts.h"
-#include "core/userns_mounts.h"
-#include "core/image_users.h"
-#include "core/seccomp_profile.h"
 #include "core/label_selector.h"
-#include "core/pod_resources.h"
 #include "core/pod_layout.h"
+#include "core/pod_resources.h"
 #include "core/stop_signal.h"
 #include "sys/fs.h"
 #include "sys/mounts.h"
@@ -35,69 +27,6 @@ constexpr milliseconds kKillWait{10'000};  // how long a SIGKILLed init may take
 constexpr int kExitCodeWithoutMonitor = 255;
 
 int64_t now_ns() { return absl::ToUnixNanos(absl::Now()); }
-
-// The absolute log path, or an error when it is absolute or leaves the pod's log directory.
-absl::StatusOr<fs::path> resolve_log_path(const PodRecord& pod, const std::string& name, const std::string& log_path) {
-  if (log_path.empty()) return fs::path();
-  const fs::path rel(log_path);
-  auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(
-        fmt::format("container \"{}\" in pod \"{}\": log path \"{}\" {}", name, pod.id.str(), log_path, why));
-  };
-  if (rel.is_absolute()) return bad("must be relative to the pod's log directory");
-  if (pod.spec.log_directory.empty()) return bad("is set but the pod has no log directory");
-  const fs::path dir = fs::path(pod.spec.log_directory).lexically_normal();
-  const fs::path full = (dir / rel).lexically_normal();
-  const fs::path inside = full.lexically_relative(dir);
-  if (inside.empty() || *inside.begin() == ".." || inside == ".") return bad("escapes the pod log directory");
-  return full;
-}
-
-// What this node lets a container have: the hard open-files limit and the bounding set.
-int64_t node_nofile_limit() {
-  rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_max == RLIM_INFINITY) return 1048576;
-  return static_cast<int64_t>(rl.rlim_max);
-}
-
-// Whether the kernel runs these LSMs: a profile asked for on a node without them is refused.
-bool node_has_apparmor() {
-  std::error_code ec;
-  return fs::exists("/sys/kernel/security/apparmor", ec);
-}
-bool node_has_selinux() {
-  std::error_code ec;
-  return fs::exists("/sys/fs/selinux/enforce", ec);
-}
-
-std::optional<std::vector<std::string>> node_capabilities() {
-  absl::StatusOr<std::string> status = sys::read_file("/proc/self/status");
-  if (!status.ok()) return std::nullopt;
-  size_t pos = status->find("CapBnd:");
-  if (pos == std::string::npos) return std::nullopt;
-  return spec::capability_names(std::stoull(status->substr(pos + 7), nullptr, 16));
-}
-
-// The signal StopContainer sends first: the config's (CRI stop_signal), else the image's
-// STOPSIGNAL, else "" (SIGTERM). Checked here, so a bad one fails the create, not every stop.
-absl::StatusOr<std::string> effective_stop_signal(const std::string& name, const std::string& config_signal,
-                                                  const std::string& image_signal) {
-  const std::string& given = config_signal.empty() ? image_signal : config_signal;
-  if (given.empty()) return std::string();
-  absl::StatusOr<int> n = parse_signal(given);
-  if (!n.ok())
-    return absl::InvalidArgumentError(fmt::format("container \"{}\": {} \"{}\" is not a signal", name,
-                                                  config_signal.empty() ? "the image's StopSignal" : "stop_signal", given));
-  return signal_name(*n);
-}
-
-// process.user of the generated spec, as ContainerStatus.user reports it.
-ProcessUser process_user(const nlohmann::json& user) {
-  ProcessUser out{.uid = user.value("uid", int64_t{0}), .gid = user.value("gid", int64_t{0})};
-  if (user.contains("additionalGids")) out.groups = user["additionalGids"].get<std::vector<int64_t>>();
-  return out;
-}
-
 
 std::string exit_reason(const runtime::ExitRecord& x) {
   if (x.oom_killed) return "OOMKilled";
@@ -124,197 +53,6 @@ absl::StatusOr<ContainerService::Located> ContainerService::locate(const std::st
     return absl::FailedPreconditionError(fmt::format("container {}: runtime handler \"{}\" is no longer configured",
                                                      rec.id.str(), pod.runtime_handler));
   return Located{std::move(e), std::move(pod), rt->second};
-}
-
-absl::StatusOr<std::vector<ImagePins::Pin>> ContainerService::pin_mount_images(const std::string& name,
-                                                                             const std::vector<std::string>& ids) {
-  std::vector<ImagePins::Pin> pins;
-  for (const std::string& id : ids) {
-    ASSIGN_OR_RETURN(const oci::Digest digest, oci::Digest::parse(id));
-    absl::StatusOr<ImagePins::Pin> pin = state_.image_pins.pin(digest);
-    absl::Status there = pin.ok() ? images_.layer_dirs(digest).status() : pin.status();
-    if (!there.ok()) return annotate(there, "container \"{}\": image mount {}", name, id);
-    pins.push_back(*std::move(pin));
-  }
-  return pins;
-}
-
-absl::StatusOr<fs::path> ContainerService::target_pid_namespace(const PodRecord& pod, const std::string& name,
-                                                                const std::string& target_id) {
-  auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(
-        fmt::format("container \"{}\": namespace_options.target_id \"{}\" {}", name, target_id, why));
-  };
-  absl::StatusOr<ContainerEntryPtr> target = state_.containers.find(target_id);
-  if (!target.ok()) return bad("is not a container");
-  {
-    absl::MutexLock op_lock(&(*target)->op_mu);
-    if (!(*target)->still_there().ok()) return bad("is not a container");
-    RETURN_IF_ERROR(refresh_exit(**target));
-  }
-  const ContainerRecord t = (*target)->snapshot();
-  if (t.pod_id != pod.id) return bad(fmt::format("is a container of pod {}, not of pod {}", t.pod_id.str(), pod.id.str()));
-  if ((t.state != ContainerState::Created && t.state != ContainerState::Running) || t.pid <= 0)
-    return absl::FailedPreconditionError(fmt::format(
-        "container \"{}\": namespace_options.target_id \"{}\" is {}, its PID namespace is gone", name, target_id,
-        to_string(t.state)));
-  return fs::path("/proc") / std::to_string(t.pid) / "ns" / "pid";
-}
-
-absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, ContainerCreateRequest req) {
-  ASSIGN_OR_RETURN(PodEntryPtr pod_entry, state_.pods.find(req.pod_ref));
-  // Until the create commits or rolls back, the pod can be neither stopped nor removed.
-  absl::ReaderMutexLock pod_lock(&pod_entry->op_mu);
-  RETURN_IF_ERROR(pod_entry->still_there());
-  const PodRecord pod = pod_entry->snapshot();
-  const std::string name = req.container.name;  // a copy: req.container is moved into the spec input below
-  if (pod.state != PodState::Ready)
-    return absl::FailedPreconditionError(fmt::format("container \"{}\": pod sandbox \"{}\" is not ready (state {})",
-                                                     name, pod.id.str(), to_string(pod.state)));
-  ASSIGN_OR_RETURN(const fs::path log_path, resolve_log_path(pod, name, req.log_path));
-  absl::StatusOr<image::ImageRecord> image = images_.resolve(req.image);
-  if (!image.ok()) return annotate(image.status(), "container \"{}\": image \"{}\"", name, req.image);
-  // Pinned until the record names it; the layers are looked up after the pin, so an image
-  // removed in between is not found rather than half used.
-  absl::StatusOr<ImagePins::Pin> image_pin = state_.image_pins.pin(image->id);
-  if (!image_pin.ok()) return annotate(image_pin.status(), "container \"{}\": image \"{}\"", name, req.image);
-  absl::StatusOr<std::vector<fs::path>> layers = images_.layer_dirs(image->id);
-  if (!layers.ok()) return annotate(layers.status(), "container \"{}\": image \"{}\"", name, req.image);
-  auto rt = state_.settings.runtimes.find(pod.runtime_handler);
-  if (rt == state_.settings.runtimes.end())
-    return absl::FailedPreconditionError(fmt::format("pod {}: runtime handler \"{}\" is not configured", pod.id.str(), pod.runtime_handler));
-
-  // CRI: a pod that will run a privileged container MUST say so when it is created.
-  if (req.container.privileged && !pod.spec.privileged)
-    return absl::InvalidArgumentError(fmt::format(
-        "container \"{}\": privileged is set but pod sandbox \"{}\" was not created privileged "
-        "(LinuxSandboxSecurityContext.privileged)", name, pod.id.str()));
-  ASSIGN_OR_RETURN(const std::string stop_signal,
-                   effective_stop_signal(name, req.stop_signal, image->config.stop_signal));
-  std::optional<fs::path> target_pid_ns;
-  if (req.container.pid_mode == spec::PidMode::Target) {
-    ASSIGN_OR_RETURN(target_pid_ns, target_pid_namespace(pod, name, req.container.pid_target_id));
-  }
-
-  // A container shares its pod's user namespace; kubelet repeats the pod's userns_options.
-  if (req.userns && !same_user_namespace(*req.userns, pod.spec.userns))
-    return absl::InvalidArgumentError(fmt::format(
-        "container \"{}\": namespace_options.userns_options differ from those pod sandbox \"{}\" was created with",
-        name, pod.id.str()));
-  RETURN_IF_ERROR(check_mount_idmaps(name, req.container.mounts));
-
-  // A Localhost seccomp profile is a file on the node, read before anything is created;
-  // privileged containers run without one.
-  std::optional<nlohmann::json> seccomp_profile;
-  if (!req.container.privileged && req.container.seccomp.kind == spec::ProfileKind::Localhost) {
-    absl::StatusOr<nlohmann::json> profile = load_seccomp_profile(req.container.seccomp.localhost_path);
-    if (!profile.ok()) return annotate(profile.status(), "container \"{}\"", name);
-    seccomp_profile = std::move(*profile);
-  }
-
-  // Resources are checked and host devices looked up before anything is created, so a bad
-  // request or a missing device leaves nothing behind.
-  req.container.resources.pids_limit = state_.settings.pids_limit;
-  const spec::CgroupFacts facts = cgroup_facts(host_.cgroups, pod.cgroup);
-  if (absl::Status s = spec::linux_resources(req.container.resources, facts).status(); !s.ok())
-    return annotate(s, "container \"{}\"", name);
-  ASSIGN_OR_RETURN(std::vector<spec::HostDevice> devices,
-                   container_devices(name, req.container.devices, req.container.privileged));
-
-  // Mounts, last of the checks because it may create missing host directories (removed
-  // again if the create fails): the rules, host paths resolved, propagation against the
-  // host's mounts, the images of image mounts.
-  const bool has_selinux = node_has_selinux();
-  ASSIGN_OR_RETURN(HostMounts host_mounts, HostMounts::prepare(req.container, images_, has_selinux));
-  ASSIGN_OR_RETURN(std::vector<ImagePins::Pin> mount_pins, pin_mount_images(name, host_mounts.image_ids()));
-
-  const std::string key = container_name_key(pod.id, name, req.attempt);
-  const ContainerId id{random_hex_id()};
-  ASSIGN_OR_RETURN(NameRegistry::Reservation held, state_.container_names.reserve(key, id.str(), op.deadline));
-  if (held.outcome == NameRegistry::Outcome::Adopt) {
-    host_mounts.keep();
-    return ContainerId{held.id};
-  }
-
-  ContainerRecord rec{.id = id, .pod_id = pod.id, .name = name, .attempt = req.attempt, .image = req.image,
-                      .image_ref = image->id.str(), .labels = std::move(req.labels),
-                      .annotations = req.container.annotations, .mounts = std::move(req.mounts),
-                      .mount_images = host_mounts.image_ids(),
-                      .log_path = req.log_path, .tty = req.container.tty, .stdin = req.container.stdin,
-                      .stdin_once = req.stdin_once, .stop_signal = stop_signal,
-                      .state = ContainerState::Creating, .created_at_ns = now_ns()};
-  rec.resources = req.container.resources;
-  auto entry = std::make_shared<Entry<ContainerRecord>>(rec);
-  // Held until commit: whoever finds the new entry in the index waits for the outcome.
-  absl::MutexLock entry_lock(&entry->op_mu);
-  // Declared after everything its steps refer to, so it unwinds before they are destroyed.
-  CleanupStack undo;
-  undo.push("release name", [&] {
-    state_.container_names.release(key);
-    return absl::OkStatus();
-  });
-  RETURN_IF_ERROR(state_.save(*entry, rec));  // durable before any side effect
-  state_.containers.insert(id.str(), entry);
-  undo.push("tear down container", [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->op_mu) {
-    entry->removed = true;
-    state_.containers.erase(id.str());
-    return teardown(rec, &pod);
-  });
-
-  // Rootfs: the image's layers under a private upper dir.
-  const fs::path bundle = bundle_dir(id), rootfs = bundle / "rootfs", layer = layer_dir(id);
-  RETURN_IF_ERROR(sys::make_dirs(rootfs, 0700));
-  RETURN_IF_ERROR(sys::make_dirs(layer / "upper", 0755));
-  RETURN_IF_ERROR(sys::make_dirs(layer / "work", 0700));
-  std::vector<fs::path> lower(layers->rbegin(), layers->rend());  // overlay lists the top layer first
-  if (has_user_namespace(pod)) {  // idmapped layers; runc reaches the rootfs from inside the namespace
-    RETURN_IF_ERROR(annotate(make_bundle_searchable(bundle, state_.settings.state_dir), "container {}", id.str()));
-    RETURN_IF_ERROR(annotate(mount_userns_rootfs(host_.mounts, pod, lower, layer / "upper", layer / "work", bundle, rootfs),
-                             "container {}", id.str()));
-  } else {
-    RETURN_IF_ERROR(annotate(host_.mounts.overlay(lower, layer / "upper", layer / "work", rootfs), "container {}", id.str()));
-  }
-
-  ASSIGN_OR_RETURN(spec::UserLookup users, read_image_users(rootfs));
-  spec::SpecInput in{.container = std::move(req.container), .image = image->config, .users = std::move(users),
-                     .rootfs = rootfs};
-  in.container.id = id.str();
-  in.max_nofile_limit = node_nofile_limit();
-  in.node_capabilities = node_capabilities();
-  in.pod = pod_input(pod, id);
-  in.has_apparmor = node_has_apparmor();
-  in.has_selinux = has_selinux;
-  in.localhost_seccomp_profile = std::move(seccomp_profile);
-  in.target_pid_ns = std::move(target_pid_ns);
-  in.devices = std::move(devices);
-  in.cgroup_v2 = facts.v2;
-  in.swap_accounting = facts.swap;
-  // Image mounts (and recursive read-only clones, for a runtime without "rro") under the
-  // bundle, then the image's VOLUMEs.
-  in.runtime_recursive_readonly = rt->second.features.recursive_readonly_mounts();
-  RETURN_IF_ERROR(host_mounts.mount_in_bundle(host_.mounts, in.container, bundle, in.runtime_recursive_readonly));
-  RETURN_IF_ERROR(annotate(idmap_config_mounts(host_.mounts, pod, bundle, in.container.mounts), "container \"{}\"", name));
-  RETURN_IF_ERROR(add_image_volumes(in.container, image->config, rootfs, layer / "volumes"));
-  absl::StatusOr<nlohmann::json> oci_spec = spec::generate_spec(in);
-  if (!oci_spec.ok()) return oci_spec.status();
-  rec.user = process_user((*oci_spec)["process"]["user"]);
-  RETURN_IF_ERROR(sys::atomic_write_file(bundle / "config.json", oci_spec->dump(2), 0600));
-
-  if (!log_path.empty()) RETURN_IF_ERROR(sys::make_dirs(log_path.parent_path()));
-  absl::StatusOr<pid_t> pid = monitor_of(pod, op)->create_container({.id = id.str(), .bundle = bundle, .runtime = rt->second,
-                                                        .log_path = log_path, .tty = rec.tty, .stdin = rec.stdin,
-                                                        .stdin_once = rec.stdin_once,
-                                                        .cgroup_dir = cgroup_memory_dir(pod, id)});
-  if (!pid.ok()) return annotate(pid.status(), "container \"{}\" ({})", name, id.str());
-  host_mounts.detach_clones(host_.mounts);  // the container has its own copies now
-  rec.pid = *pid;
-  rec.state = ContainerState::Created;
-  RETURN_IF_ERROR(state_.save(*entry, rec));
-  undo.commit();
-  host_mounts.keep();
-  state_.container_names.finish(key, op.caller_gone());
-  BERTH_LOG(info, "[pod={}][ctr={}] created \"{}\" from {}", pod.id.str(), id.str(), name, rec.image_ref);
-  return id;
 }
 
 absl::Status ContainerService::start(const OpContext& op, const std::string& ref) {
@@ -397,21 +135,25 @@ absl::Status ContainerService::remove(const OpContext& op, const std::string& re
 }
 
 absl::Status ContainerService::teardown(const ContainerRecord& rec, const PodRecord* pod) {
-  const std::string& id = rec.id.str();
-  if (pod != nullptr) {
-    auto rt = state_.settings.runtimes.find(pod->runtime_handler);
-    if (rt != state_.settings.runtimes.end()) {
-      absl::Status s = monitor_of(*pod, OpContext{})->delete_container(id, rt->second, /*force=*/true);
-      // The monitor is gone: talk to the runtime directly so no runtime state is left behind.
-      if (absl::IsUnavailable(s)) s = host_.runtime_cli.force_delete(rt->second, id);
-      if (!s.ok()) BERTH_LOG(warn, "[ctr={}] runtime delete: {}", id, s.ToString());
-    }
-  }
-  RETURN_IF_ERROR(host_.mounts.unmount_all_under(bundle_dir(rec.id)));
-  RETURN_IF_ERROR(sys::remove_tree(bundle_dir(rec.id)));
-  RETURN_IF_ERROR(sys::remove_tree(layer_dir(rec.id)));
-  RETURN_IF_ERROR(sys::remove_tree(exit_file(rec.id)));
-  return state_.store.remove(store::Kind::Container, id);
+  if (pod != nullptr) delete_from_runtime(rec.id.str(), *pod);
+  RETURN_IF_ERROR(remove_files(rec.id));
+  return state_.store.remove(store::Kind::Container, rec.id.str());
+}
+
+void ContainerService::delete_from_runtime(const std::string& id, const PodRecord& pod) {
+  auto rt = state_.settings.runtimes.find(pod.runtime_handler);
+  if (rt == state_.settings.runtimes.end()) return;
+  absl::Status s = monitor_of(pod, OpContext{})->delete_container(id, rt->second, /*force=*/true);
+  // The monitor is gone: talk to the runtime directly so no runtime state is left behind.
+  if (absl::IsUnavailable(s)) s = host_.runtime_cli.force_delete(rt->second, id);
+  if (!s.ok()) BERTH_LOG(warn, "[ctr={}] runtime delete: {}", id, s.ToString());
+}
+
+absl::Status ContainerService::remove_files(const ContainerId& id) {
+  RETURN_IF_ERROR(host_.mounts.unmount_all_under(bundle_dir(id)));
+  RETURN_IF_ERROR(sys::remove_tree(bundle_dir(id)));
+  RETURN_IF_ERROR(sys::remove_tree(layer_dir(id)));
+  return sys::remove_tree(exit_file(id));
 }
 
 void ContainerService::apply_exit(const std::string& id) {

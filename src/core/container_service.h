@@ -10,6 +10,8 @@
 #include <absl/status/statusor.h>
 #include <nlohmann/json.hpp>
 
+#include "base/cleanup_stack.h"
+#include "bundle/host_mounts.h"
 #include "core/host_services.h"
 #include "core/op_context.h"
 #include "core/state.h"
@@ -84,6 +86,36 @@ class ContainerService {
   absl::Status take_over(const std::string& id, const PodRecord& pod, const std::string& why);
 
  private:
+  // What a create has checked and found before it changes anything, and what its steps
+  // add on the way (container_create.cc).
+  struct PinnedImage {
+    image::ImageRecord record;
+    ImagePins::Pin pin;
+    std::vector<std::filesystem::path> layers;  // bottom first
+  };
+  struct CreatePlan {
+    PodRecord pod;
+    PinnedImage image;
+    runtime::OciRuntime runtime;
+    std::filesystem::path log_path;  // absolute; empty: no log
+    bundle::HostMounts host_mounts;
+    std::vector<ImagePins::Pin> mount_pins;
+    std::string name_key;
+    ContainerRecord rec;
+    spec::SpecInput in;  // for the OCI spec
+  };
+  // Every check of a create, before anything exists (but the host directories of mounts).
+  absl::StatusOr<CreatePlan> plan_create(PodRecord pod, ContainerCreateRequest req);
+  absl::StatusOr<PinnedImage> pin_image(const std::string& name, const std::string& ref);
+  absl::Status plan_namespaces(const std::string& name, const ContainerCreateRequest& req, CreatePlan& p);
+  absl::Status plan_security_and_resources(const std::string& name, spec::ContainerInput& c, CreatePlan& p);
+  // The steps that change the host, in order; each pushes its undo first.
+  absl::Status record_creating(CreatePlan& p, const ContainerEntryPtr& entry, CleanupStack& undo)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->op_mu);
+  absl::Status mount_rootfs(CreatePlan& p, CleanupStack& undo);
+  absl::Status write_bundle(CreatePlan& p);
+  absl::Status create_through_monitor(const OpContext& op, CreatePlan& p, CleanupStack& undo);
+
   struct Located {
     ContainerEntryPtr entry;
     PodRecord pod;
@@ -95,8 +127,13 @@ class ContainerService {
   // Applies an exit file, if the monitor wrote one, to a Created/Running record.
   absl::Status refresh_exit(Entry<ContainerRecord>& e);
   absl::Status kill_and_wait(const OpContext& op, const Located& l, int signal, std::chrono::milliseconds wait);
-  // Undoes everything create may have done; used by rollback, remove and recovery.
+  // Undoes everything create may have done; used by remove and recovery.
   absl::Status teardown(const ContainerRecord& rec, const PodRecord* pod);
+  // The runtime forgets the container (through the monitor, else the runtime's CLI);
+  // failures are logged.
+  void delete_from_runtime(const std::string& id, const PodRecord& pod);
+  // Mounts under the bundle, the bundle, the writable layer and the exit file.
+  absl::Status remove_files(const ContainerId& id);
   std::filesystem::path bundle_dir(const ContainerId& id) const { return state_.settings.bundles_dir() / id.str(); }
   std::filesystem::path layer_dir(const ContainerId& id) const { return state_.settings.layers_dir() / id.str(); }
   std::filesystem::path exit_file(const ContainerId& id) const {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "bundle/userns_mounts.h"
 #include "cgroup/cgroup_path.h"
 #include "core/records.h"
 #include "spec/container_spec.h"
@@ -36,6 +37,13 @@ inline std::optional<IdPair> pod_root_on_host(const PodSpec& s) {
   if (!uid || !gid) return std::nullopt;
   return IdPair{*uid, *gid};
 }
+// The pod's own user namespace, as bundle preparation takes it; nullopt without one.
+inline std::optional<bundle::PodUserNamespace> pod_user_namespace(const PodRecord& p) {
+  const std::optional<IdPair> root = pod_root_on_host(p.spec);
+  if (!has_user_namespace(p) || !root) return std::nullopt;
+  return bundle::PodUserNamespace{.pod_id = p.id.str(), .pin = ns_dir(p) / "user", .root_uid = root->uid, .root_gid = root->gid};
+}
+
 inline std::string netns_path(const PodRecord& p) { return has_own_netns(p) ? (ns_dir(p) / "net").string() : ""; }
 // A host-network pod shares the node's UTS namespace: its /etc/hostname and $HOSTNAME say what
 // `hostname` inside says, the node's name, whatever the config asked for.

@@ -4,14 +4,22 @@
 // shows a state the disk does not have.
 #include "base/status.h"
 #include "core/image_pins.h"
-#include "core/name_registry.h"
-#include "core/object_index.h"
 #include "core/records.h"
 #include "core/settings.h"
 #include "store/metadata_store.h"
+#include "store/name_registry.h"
+#include "store/object_index.h"
 
 namespace berth::core {
 
+// Lock protocol (outermost first; never taken in the other order):
+//   pod op_mu  ->  container op_mu  ->  entry mu / index mu / name registry / image pins.
+// A create holds its pod's op_mu shared and its new entry's op_mu exclusively from insertion
+// to commit; stop, remove and update of a pod hold its op_mu exclusively. Whoever removes an
+// object marks its entry removed before releasing op_mu.
+using store::Entry;
+using store::NameRegistry;
+using store::ObjectIndex;
 using PodEntryPtr = ObjectIndex<PodRecord>::EntryPtr;
 using ContainerEntryPtr = ObjectIndex<ContainerRecord>::EntryPtr;
 

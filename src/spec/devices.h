@@ -1,7 +1,7 @@
 #pragma once
 // Host devices in the container: linux.devices (the nodes runc creates in the container's
 // /dev) and the device-cgroup rules that let the container use them, appended after the
-// default deny-all list (defaults.h). core/host_devices.h finds the nodes on the host.
+// default deny-all list (defaults.h). bundle/host_devices.h finds the nodes on the host.
 #include <string>
 #include <string_view>
 

@@ -103,7 +103,7 @@ absl::Status check_mounts(const ContainerInput& c) {
 absl::StatusOr<json> build_mounts(const SpecInput& in) {
   const ContainerInput& c = in.container;
   RETURN_IF_ERROR(check_mounts(c));
-  // runc 1.1 cannot idmap a mount: core/userns_mounts.h stages one and clears the mappings.
+  // runc 1.1 cannot idmap a mount: bundle/userns_mounts.h stages one and clears the mappings.
   for (const MountInput& m : c.mounts)
     if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
       return absl::FailedPreconditionError(fmt::format(

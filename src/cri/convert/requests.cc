@@ -324,7 +324,7 @@ absl::StatusOr<core::ContainerCreateRequest> to_container_request(const v1::Crea
                           .recursive_readonly = m.recursive_read_only(), .selinux_relabel = m.selinux_relabel(),
                           .image = image, .image_sub_path = m.image_sub_path()});
   }
-  // Checked (and the host looked at) by core/host_devices.h; an unset permissions is "rwm".
+  // Checked (and the host looked at) by bundle/host_devices.h; an unset permissions is "rwm".
   for (const auto& d : c.devices())
     in.devices.push_back({.container_path = d.container_path(), .host_path = d.host_path(), .permissions = d.permissions()});
   if (c.has_linux()) {

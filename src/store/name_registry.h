@@ -11,7 +11,7 @@
 #include <absl/synchronization/mutex.h>
 #include <absl/time/time.h>
 
-namespace berth::core {
+namespace berth::store {
 
 class NameRegistry {
  public:
@@ -42,4 +42,4 @@ class NameRegistry {
   absl::flat_hash_map<std::string, Entry> names_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace berth::core
+}  // namespace berth::store

@@ -1,4 +1,4 @@
-#include "core/host_mounts.h"
+#include "bundle/host_mounts.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,7 +20,7 @@
 #include "sys/mounts.h"
 #include "sys/open_in_root.h"
 
-namespace berth::core {
+namespace berth::bundle {
 namespace fs = std::filesystem;
 
 namespace {
@@ -275,4 +275,4 @@ absl::Status add_image_volumes(spec::ContainerInput& c, const oci::ImageConfig& 
   return absl::OkStatus();
 }
 
-}  // namespace berth::core
+}  // namespace berth::bundle

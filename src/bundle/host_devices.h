@@ -11,7 +11,7 @@
 
 #include "spec/container_spec.h"
 
-namespace berth::core {
+namespace berth::bundle {
 
 // One HostDevice per requested node, in the order asked. A host_path that is a directory
 // (e.g. /dev/snd) gives every character or block node below it, at the same relative path
@@ -35,4 +35,4 @@ absl::StatusOr<std::vector<spec::HostDevice>> container_devices(std::string_view
                                                                 bool privileged,
                                                                 const std::filesystem::path& dev_root = "/dev");
 
-}  // namespace berth::core
+}  // namespace berth::bundle

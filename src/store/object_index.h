@@ -2,14 +2,9 @@
 // The in-memory index of live objects (pods or containers): lookup by full id or by a
 // unique id prefix, snapshots for list calls. The index lock guards only the map, never I/O.
 // Each entry has its own op_mu, held for the whole of a state-changing operation, and mu,
-// held briefly to read or replace the record.
-//
-// Lock protocol (outermost first; never taken in the other order):
-//   pod op_mu  →  container op_mu  →  entry mu / index mu / name registry / image pins.
-// A create holds its pod's op_mu shared and its new entry's op_mu exclusively from insertion
-// to commit; stop, remove and update of a pod hold its op_mu exclusively. Whoever removes an
-// object marks its entry removed before releasing op_mu, so an operation that found the
-// entry and waited for the lock sees NotFound instead of acting on a torn-down object.
+// held briefly to read or replace the record. Record names its kind (Record::kKind) for
+// messages. Whoever removes an object marks its entry removed under op_mu, so an operation
+// that found the entry and waited for the lock sees NotFound instead of acting on it.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,7 +15,7 @@
 #include <absl/synchronization/mutex.h>
 #include <fmt/format.h>
 
-namespace berth::core {
+namespace berth::store {
 
 template <typename Record>
 struct Entry {
@@ -90,4 +85,4 @@ class ObjectIndex {
   absl::btree_map<std::string, EntryPtr> by_id_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace berth::core
+}  // namespace berth::store

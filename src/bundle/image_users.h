@@ -8,7 +8,7 @@
 
 #include "spec/container_spec.h"
 
-namespace berth::core {
+namespace berth::bundle {
 
 // Pure parsers (unit-tested): malformed lines are skipped, as libc does.
 void parse_passwd(std::string_view text, spec::UserLookup& out);
@@ -17,4 +17,4 @@ void parse_group(std::string_view text, spec::UserLookup& out);
 // Reads both files inside `rootfs` without following links out of it.
 absl::StatusOr<spec::UserLookup> read_image_users(const std::filesystem::path& rootfs);
 
-}  // namespace berth::core
+}  // namespace berth::bundle

@@ -1,10 +1,10 @@
-#include "core/name_registry.h"
+#include "store/name_registry.h"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-namespace berth::core {
+namespace berth::store {
 namespace {
 
 absl::Time soon() { return absl::Now() + absl::Seconds(5); }
@@ -55,4 +55,4 @@ TEST(NameRegistry, FailedCreateReleasesTheName) {
 }
 
 }  // namespace
-}  // namespace berth::core
+}  // namespace berth::store

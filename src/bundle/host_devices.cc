@@ -1,4 +1,4 @@
-#include "core/host_devices.h"
+#include "bundle/host_devices.h"
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -13,7 +13,7 @@
 #include "base/status.h"
 #include "spec/devices.h"
 
-namespace berth::core {
+namespace berth::bundle {
 namespace fs = std::filesystem;
 
 namespace {
@@ -126,4 +126,4 @@ absl::StatusOr<std::vector<spec::HostDevice>> container_devices(std::string_view
   return out;
 }
 
-}  // namespace berth::core
+}  // namespace berth::bundle

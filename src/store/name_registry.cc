@@ -1,8 +1,8 @@
-#include "core/name_registry.h"
+#include "store/name_registry.h"
 
 #include <fmt/format.h>
 
-namespace berth::core {
+namespace berth::store {
 
 absl::StatusOr<NameRegistry::Reservation> NameRegistry::reserve(const std::string& name, const std::string& id,
                                                                  absl::Time deadline) {
@@ -43,4 +43,4 @@ void NameRegistry::release(const std::string& name) {
   names_.erase(name);
 }
 
-}  // namespace berth::core
+}  // namespace berth::store

@@ -1,8 +1,8 @@
-#include "core/image_users.h"
+#include "bundle/image_users.h"
 
 #include <gtest/gtest.h>
 
-namespace berth::core {
+namespace berth::bundle {
 namespace {
 
 TEST(ImageUsers, ParsesPasswdAndGroupSkippingJunk) {
@@ -17,4 +17,4 @@ TEST(ImageUsers, ParsesPasswdAndGroupSkippingJunk) {
 }
 
 }  // namespace
-}  // namespace berth::core
+}  // namespace berth::bundle

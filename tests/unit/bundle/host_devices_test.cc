@@ -1,6 +1,6 @@
 // Host device lookup against a temporary tree of real device nodes (mknod needs root; the
 // test skips without it).
-#include "core/host_devices.h"
+#include "bundle/host_devices.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 
 #include "sys/fs.h"
 
-namespace berth::core {
+namespace berth::bundle {
 namespace {
 
 namespace fs = std::filesystem;
@@ -143,4 +143,4 @@ TEST(HostDevicesOnThisNode, DevNullIsFound) {
 }
 
 }  // namespace
-}  // namespace berth::core
+}  // namespace berth::bundle

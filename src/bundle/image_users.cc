@@ -1,11 +1,11 @@
-#include "core/image_users.h"
+#include "bundle/image_users.h"
 
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_split.h>
 
 #include "sys/open_in_root.h"
 
-namespace berth::core {
+namespace berth::bundle {
 namespace {
 
 std::vector<std::string_view> split(std::string_view s, char c) {
@@ -50,4 +50,4 @@ absl::StatusOr<spec::UserLookup> read_image_users(const std::filesystem::path& r
   return users;
 }
 
-}  // namespace berth::core
+}  // namespace berth::bundle

@@ -1,4 +1,4 @@
-#include "core/userns_mounts.h"
+#include "bundle/userns_mounts.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,21 +8,19 @@
 
 #include "base/status.h"
 #include "base/unique_fd.h"
-#include "core/pod_layout.h"
 #include "spec/user_namespace.h"
 #include "sys/fs.h"
 #include "sys/idmapped_mounts.h"
 #include "sys/mounts.h"
 
-namespace berth::core {
+namespace berth::bundle {
 namespace fs = std::filesystem;
 
 namespace {
 
-absl::StatusOr<UniqueFd> open_pod_userns(const PodRecord& pod) {
-  const fs::path pin = ns_dir(pod) / "user";
-  UniqueFd fd{::open(pin.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (!fd) return errno_error("pod {}: open its user namespace {}", pod.id.str(), pin.string());
+absl::StatusOr<UniqueFd> open_pod_userns(const PodUserNamespace& userns) {
+  UniqueFd fd{::open(userns.pin.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (!fd) return errno_error("pod {}: open its user namespace {}", userns.pod_id, userns.pin.string());
   return fd;
 }
 
@@ -81,12 +79,11 @@ absl::Status make_bundle_searchable(const fs::path& bundle, const fs::path& own_
   return absl::OkStatus();
 }
 
-absl::Status mount_userns_rootfs(const sys::Mounter& mounts, const PodRecord& pod, const std::vector<fs::path>& lower,
+absl::Status mount_userns_rootfs(const sys::Mounter& mounts, const PodUserNamespace& pod_userns,
+                                 const std::vector<fs::path>& lower,
                                  const fs::path& upper, const fs::path& work, const fs::path& bundle,
                                  const fs::path& rootfs) {
-  const std::optional<IdPair> root = pod_root_on_host(pod.spec);
-  if (!root) return absl::InternalError(fmt::format("pod {} has no user namespace mapping for root", pod.id.str()));
-  ASSIGN_OR_RETURN(UniqueFd userns, open_pod_userns(pod));
+  ASSIGN_OR_RETURN(UniqueFd userns, open_pod_userns(pod_userns));
   const fs::path staging = bundle / "idmap";
   RETURN_IF_ERROR(sys::make_dirs(staging, 0700));
   std::vector<fs::path> mapped;
@@ -98,7 +95,7 @@ absl::Status mount_userns_rootfs(const sys::Mounter& mounts, const PodRecord& po
     if (s.ok()) mapped.push_back(target);
   }
   // The container's root creates files in the upper directory, and owns the rootfs' "/".
-  if (s.ok() && ::chown(upper.c_str(), root->uid, root->gid) != 0) s = errno_error("chown {}", upper.string());
+  if (s.ok() && ::chown(upper.c_str(), pod_userns.root_uid, pod_userns.root_gid) != 0) s = errno_error("chown {}", upper.string());
   if (s.ok()) s = mounts.overlay(mapped, upper, work, rootfs);
   // The overlay keeps private clones of its layers: the staging mounts can go either way
   // (teardown would catch them too).
@@ -109,9 +106,8 @@ absl::Status mount_userns_rootfs(const sys::Mounter& mounts, const PodRecord& po
   return s;
 }
 
-absl::Status idmap_config_mounts(const sys::Mounter& mounter, const PodRecord& pod, const fs::path& bundle,
-                                 std::vector<spec::MountInput>& mounts) {
-  const bool pod_userns = has_user_namespace(pod);
+absl::Status idmap_config_mounts(const sys::Mounter& mounter, const std::optional<PodUserNamespace>& pod_userns,
+                                 const fs::path& bundle, std::vector<spec::MountInput>& mounts) {
   UniqueFd pod_fd;
   for (size_t i = 0; i < mounts.size(); ++i) {
     spec::MountInput& m = mounts[i];
@@ -122,7 +118,7 @@ absl::Status idmap_config_mounts(const sys::Mounter& mounter, const PodRecord& p
     if (own) {
       ASSIGN_OR_RETURN(own_fd, sys::create_user_namespace(map_lines(m.uid_mappings), map_lines(m.gid_mappings)));
     } else if (!pod_fd) {
-      ASSIGN_OR_RETURN(pod_fd, open_pod_userns(pod));
+      ASSIGN_OR_RETURN(pod_fd, open_pod_userns(*pod_userns));
     }
     const fs::path staging = bundle / "idmap";
     RETURN_IF_ERROR(sys::make_dirs(staging, 0700));
@@ -138,4 +134,4 @@ absl::Status idmap_config_mounts(const sys::Mounter& mounter, const PodRecord& p
   return absl::OkStatus();
 }
 
-}  // namespace berth::core
+}  // namespace berth::bundle

@@ -31,13 +31,14 @@
 #include "spec/container_spec.h"
 #include "sys/mounter.h"
 
-namespace berth::core {
+namespace berth::bundle {
 
 class HostMounts {
  public:
   // Checks and prepares `c.mounts` in place (host paths resolved). `has_selinux`: whether
   // the node runs SELinux (without it selinux_relabel is ignored, with a debug line).
   static absl::StatusOr<HostMounts> prepare(spec::ContainerInput& c, const image::ImageStore& images, bool has_selinux);
+  HostMounts() = default;  // of no mounts: owns nothing
 
   HostMounts(HostMounts&& o) noexcept;
   HostMounts& operator=(HostMounts&& o) noexcept;
@@ -63,7 +64,6 @@ class HostMounts {
   void keep() { created_.clear(); }
 
  private:
-  HostMounts() = default;
   // The clones of step 2, under `dir`.
   absl::Status clone_recursive_readonly(const sys::Mounter& mounts, spec::ContainerInput& c,
                                         const std::filesystem::path& dir);
@@ -85,4 +85,4 @@ class HostMounts {
 absl::Status add_image_volumes(spec::ContainerInput& c, const oci::ImageConfig& image,
                                const std::filesystem::path& rootfs, const std::filesystem::path& volumes_dir);
 
-}  // namespace berth::core
+}  // namespace berth::bundle

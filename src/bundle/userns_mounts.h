@@ -16,12 +16,22 @@
 
 #include <absl/status/status.h>
 
-#include "core/records.h"
-#include "spec/container_spec.h"
+#include <sys/types.h>
 
+#include <optional>
+
+#include "spec/container_spec.h"
 #include "sys/mounter.h"
 
-namespace berth::core {
+namespace berth::bundle {
+
+// A pod's own user namespace (userns mode POD), as bundle preparation needs it.
+struct PodUserNamespace {
+  std::string pod_id;          // for messages
+  std::filesystem::path pin;   // the namespace, pinned as a file
+  uid_t root_uid = 0;          // the container's root, on the host
+  gid_t root_gid = 0;
+};
 
 // Before anything is created. InvalidArgument naming the mount: uid mappings without gid
 // mappings or the reverse, or mappings spec::validate_id_mappings refuses. Unimplemented: an
@@ -37,15 +47,16 @@ absl::Status make_bundle_searchable(const std::filesystem::path& bundle, const s
 // The container's overlay on `rootfs` with every lower layer idmapped through the pod's user
 // namespace and the upper directory owned by the container's root on the host.
 // FailedPrecondition naming the layer where the kernel or its filesystem cannot idmap.
-absl::Status mount_userns_rootfs(const sys::Mounter& mounts, const PodRecord& pod,
+absl::Status mount_userns_rootfs(const sys::Mounter& mounts, const PodUserNamespace& userns,
                                  const std::vector<std::filesystem::path>& lower, const std::filesystem::path& upper,
                                  const std::filesystem::path& work, const std::filesystem::path& bundle,
                                  const std::filesystem::path& rootfs);
 
 // Replaces the host_path of each config bind mount that needs it by an idmapped mount under
 // `bundle`: the mount's own mappings when it has them, else the pod's user namespace when the
-// pod has one. Image mounts stay as they are (read-only, files readable by all).
-absl::Status idmap_config_mounts(const sys::Mounter& mounter, const PodRecord& pod, const std::filesystem::path& bundle,
+// pod has one (`pod_userns`). Image mounts stay as they are (read-only, files readable by all).
+absl::Status idmap_config_mounts(const sys::Mounter& mounter, const std::optional<PodUserNamespace>& pod_userns,
+                                 const std::filesystem::path& bundle,
                                  std::vector<spec::MountInput>& mounts);
 
-}  // namespace berth::core
+}  // namespace berth::bundle
