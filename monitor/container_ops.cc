@@ -18,27 +18,23 @@
 namespace berth::monitor {
 namespace fs = std::filesystem;
 absl::Status Monitor::op_create(ConnId conn, const nlohmann::json& req) {
-  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
-  ASSIGN_OR_RETURN(std::string bundle, path_field(req, "bundle", true));
-  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
-  ASSIGN_OR_RETURN(std::string log_path, path_field(req, "log_path", false));
-  ASSIGN_OR_RETURN(bool tty, optional_bool(req, "tty", false));
-  ASSIGN_OR_RETURN(bool want_stdin, optional_bool(req, "stdin", false));
-  ASSIGN_OR_RETURN(std::string cgroup_dir, path_field(req, "cgroup_dir", false));
+  ASSIGN_OR_RETURN(const ipc::CreateRequest request, ipc::decode<ipc::CreateRequest>(req));
+  const std::string& id = request.id;
+  const ipc::RuntimeRef& rt = request.runtime;
   if (containers_.contains(id))
     return absl::AlreadyExistsError(fmt::format("container {} is already known to the monitor of pod {}", id, cfg_.pod_id));
 
   auto c = std::make_unique<Container>();
   c->id = id;
-  c->cgroup_dir = cgroup_dir;
-  c->io = std::make_unique<ContainerIo>(loop_, id, log_path, clock_);
+  c->cgroup_dir = request.cgroup_dir;
+  c->io = std::make_unique<ContainerIo>(loop_, id, request.log_path, clock_);
   RETURN_IF_ERROR(annotate(c->io->open_log(), "container {}", id));
 
   PendingCreate p{.conn = conn, .id = id, .runtime = rt, .pid_file = cfg_.run_dir / ("create-" + id + ".pid")};
   ::unlink(p.pid_file.c_str());
-  p.argv = rt.argv({"create", "--bundle", bundle, "--pid-file", p.pid_file.string()});
+  p.argv = rt.argv({"create", "--bundle", request.bundle, "--pid-file", p.pid_file.string()});
   JobSpec spec{.timeout = cfg_.runtime_timeout};
-  if (tty) {
+  if (request.tty) {
     ASSIGN_OR_RETURN(ConsoleSocket console, ConsoleSocket::listen(cfg_.run_dir / fmt::format("console-{}.sock", next_seq_++)));
     p.console = std::make_shared<ConsoleSocket>(std::move(console));
     p.argv.push_back("--console-socket");
@@ -52,7 +48,7 @@ absl::Status Monitor::op_create(ConnId conn, const nlohmann::json& req) {
     c->io->set_capture(true);
     RETURN_IF_ERROR(c->io->add_source(std::move(out_r), Stream::Stdout));
     RETURN_IF_ERROR(c->io->add_source(std::move(err_r), Stream::Stderr));
-    if (want_stdin) {
+    if (request.stdin) {
       UniqueFd in_w;
       RETURN_IF_ERROR(sys::make_pipe(spec.stdin_fd, in_w));
       c->io->set_stdin(std::move(in_w));
@@ -107,14 +103,13 @@ void Monitor::settle_create(const PendingCreate& p, JobResult r) {
   } else {
     reaper_.watch(c->pid, [this, id](int status) { on_init_exit(id, status); });
   }
-  nlohmann::json resp = ipc::status_to_json(absl::OkStatus());
-  resp["pid"] = *pid;
-  server_.reply(p.conn, resp);
+  server_.reply(p.conn, ipc::encode(ipc::CreateResponse{.pid = *pid}));
 }
 
 absl::Status Monitor::op_start(ConnId conn, const nlohmann::json& req) {
-  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
-  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
+  ASSIGN_OR_RETURN(const ipc::StartRequest request, ipc::decode<ipc::StartRequest>(req));
+  const std::string& id = request.id;
+  const ipc::RuntimeRef& rt = request.runtime;
   if (Container* c = find(id); c != nullptr && c->state == State::Creating)
     return absl::FailedPreconditionError(fmt::format("container {} is still being created", id));
   return run_simple(conn, rt.argv({"start", id}), "", [this, id](const auto& argv, const JobResult& r) {
@@ -127,9 +122,10 @@ absl::Status Monitor::op_start(ConnId conn, const nlohmann::json& req) {
 }
 
 absl::Status Monitor::op_kill(ConnId conn, const nlohmann::json& req) {
-  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
-  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
-  ASSIGN_OR_RETURN(int64_t sig, optional_int(req, "signal", 0));
+  ASSIGN_OR_RETURN(const ipc::KillRequest request, ipc::decode<ipc::KillRequest>(req));
+  const std::string& id = request.id;
+  const ipc::RuntimeRef& rt = request.runtime;
+  const int64_t sig = request.signal;
   if (sig < 1 || sig > SIGRTMAX) return absl::InvalidArgumentError(fmt::format("request field \"signal\": {} is not a signal", sig));
   Container* c = find(id);
   if (c != nullptr && c->state == State::Creating)
@@ -147,9 +143,10 @@ absl::Status Monitor::op_kill(ConnId conn, const nlohmann::json& req) {
 }
 
 absl::Status Monitor::op_delete(ConnId conn, const nlohmann::json& req) {
-  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
-  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
-  ASSIGN_OR_RETURN(bool force, optional_bool(req, "force", false));
+  ASSIGN_OR_RETURN(const ipc::DeleteRequest request, ipc::decode<ipc::DeleteRequest>(req));
+  const std::string& id = request.id;
+  const ipc::RuntimeRef& rt = request.runtime;
+  const bool force = request.force;
   if (Container* c = find(id); c != nullptr && c->state == State::Creating) {
     if (!force) return absl::FailedPreconditionError(fmt::format("container {} is still being created", id));
     c->after_create.emplace_back(conn, req);  // answered once the create has settled
@@ -172,12 +169,10 @@ absl::Status Monitor::op_delete(ConnId conn, const nlohmann::json& req) {
 }
 
 absl::Status Monitor::op_update(ConnId conn, const nlohmann::json& req) {
-  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
-  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
-  auto res = req.find("resources");
-  if (res == req.end() || !res->is_object())
-    return absl::InvalidArgumentError("request field \"resources\" must be an OCI LinuxResources object");
-  std::string input = res->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  ASSIGN_OR_RETURN(const ipc::UpdateRequest request, ipc::decode<ipc::UpdateRequest>(req));
+  const std::string& id = request.id;
+  const ipc::RuntimeRef& rt = request.runtime;
+  std::string input = request.resources.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (input.size() > kMaxJobInput)
     return absl::InvalidArgumentError(fmt::format("request field \"resources\" is larger than {} bytes", kMaxJobInput));
   return run_simple(conn, rt.argv({"update", "--resources", "-", id}), std::move(input),
@@ -189,18 +184,12 @@ absl::Status Monitor::op_update(ConnId conn, const nlohmann::json& req) {
 }
 
 absl::Status Monitor::op_exec_sync(ConnId conn, const nlohmann::json& req) {
-  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
-  ASSIGN_OR_RETURN(RuntimeRef rt, runtime_field(req));
-  ASSIGN_OR_RETURN(std::vector<std::string> argv, argv_field(req));
-  ASSIGN_OR_RETURN(int64_t timeout_ms, optional_int(req, "timeout_ms", 0));
-  ASSIGN_OR_RETURN(int64_t max_output, optional_int(req, "max_output", 16 * 1024 * 1024));
-  if (max_output < 0 || max_output > 16 * 1024 * 1024)
-    return absl::InvalidArgumentError("request field \"max_output\" must be between 0 and 16 MiB");
-  exec_.start(conn, ExecSyncParams{.container_id = id,
-                                   .runtime = rt,
-                                   .argv = std::move(argv),
-                                   .timeout = std::chrono::milliseconds(std::clamp<int64_t>(timeout_ms, 0, kMaxTimeoutMs)),
-                                   .max_output = static_cast<size_t>(max_output),
+  ASSIGN_OR_RETURN(ipc::ExecSyncRequest request, ipc::decode<ipc::ExecSyncRequest>(req));
+  exec_.start(conn, ExecSyncParams{.container_id = std::move(request.id),
+                                   .runtime = std::move(request.runtime),
+                                   .argv = std::move(request.argv),
+                                   .timeout = std::chrono::milliseconds(std::min(request.timeout_ms, kMaxTimeoutMs)),
+                                   .max_output = static_cast<size_t>(request.max_output),
                                    .runtime_timeout = cfg_.runtime_timeout});
   return absl::OkStatus();
 }

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 
-#include <absl/strings/escaping.h>
 #include <fmt/format.h>
 
 #include "base/log.h"
@@ -188,11 +187,8 @@ void ExecSyncRunner::answer(Session& s, int exit_code, bool timed_out) {
   if (s.out.dropped + s.err.dropped > 0)
     BERTH_LOG(debug, "[ctr={}] exec output above {} bytes dropped: {} + {}", s.params.container_id,
               s.params.max_output, s.out.dropped, s.err.dropped);
-  nlohmann::json resp = ipc::status_to_json(absl::OkStatus());
-  resp["exit_code"] = exit_code;
-  resp["timed_out"] = timed_out;
-  resp["stdout_b64"] = absl::Base64Escape(s.out.data);
-  resp["stderr_b64"] = absl::Base64Escape(s.err.data);
+  const nlohmann::json resp = ipc::encode(ipc::ExecSyncResponse{
+      .exit_code = exit_code, .out = std::move(s.out.data), .err = std::move(s.err.data), .timed_out = timed_out});
   s.out.data = {};
   s.err.data = {};
   server_.reply(s.conn, resp);

@@ -18,14 +18,14 @@
 #include "monitor/child_reaper.h"
 #include "monitor/control_server.h"
 #include "monitor/job_runner.h"
-#include "monitor/request.h"
+#include "ipc/monitor_protocol.h"
 #include "sys/event_loop.h"
 
 namespace berth::monitor {
 
 struct ExecSyncParams {
   std::string container_id;
-  RuntimeRef runtime;
+  ipc::RuntimeRef runtime;
   std::vector<std::string> argv;
   std::chrono::milliseconds timeout{0};  // 0: none
   size_t max_output = 16 * 1024 * 1024;  // per stream

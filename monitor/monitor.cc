@@ -14,8 +14,6 @@
 namespace berth::monitor {
 namespace {
 
-std::string_view state_name(bool exited, bool running) { return exited ? "exited" : running ? "running" : "created"; }
-
 // The "msg" of a logrus line (runc's format: time="..." level=error msg="..."), else the line.
 std::string runtime_message(std::string_view line) {
   const size_t at = line.find(" msg=\"");
@@ -79,11 +77,11 @@ void Monitor::handle(ConnId conn, nlohmann::json req) {
       {"watch", &Monitor::op_watch},
   };
   absl::Status s;
-  auto op = req.find("op");
-  if (op == req.end() || !op->is_string()) {
-    s = absl::InvalidArgumentError("request has no \"op\" string");
-  } else if (auto it = kOps.find(op->get_ref<const std::string&>()); it == kOps.end()) {
-    s = absl::InvalidArgumentError(fmt::format("unknown op \"{}\"", op->get<std::string>()));
+  absl::StatusOr<std::string> op = ipc::op_of(req);
+  if (!op.ok()) {
+    s = op.status();
+  } else if (auto it = kOps.find(*op); it == kOps.end()) {
+    s = absl::InvalidArgumentError(fmt::format("unknown op \"{}\"", *op));
   } else {
     try {
       s = (this->*(it->second))(conn, req);
@@ -106,7 +104,7 @@ absl::Status Monitor::run_simple(
   return absl::OkStatus();
 }
 
-void Monitor::cleanup_runtime_state(const RuntimeRef& rt, const std::string& id) {
+void Monitor::cleanup_runtime_state(const ipc::RuntimeRef& rt, const std::string& id) {
   absl::StatusOr<pid_t> pid =
       jobs_.start(JobSpec{.argv = rt.argv({"delete", "--force", id}), .timeout = cfg_.runtime_timeout}, [](JobResult) {});
   if (!pid.ok()) BERTH_LOG(warn, "[pod={}][ctr={}] runtime cleanup: {}", cfg_.pod_id, id, pid.status().ToString());
@@ -152,32 +150,26 @@ void Monitor::answer_waiter(Container& c, uint64_t waiter_id) {
   // An exit is only reported once it is on disk, so berthd can always find it again.
   absl::Status s = record_exit(c);
   if (!s.ok()) return server_.reply_status(w.conn, s);
-  nlohmann::json resp = ipc::status_to_json(absl::OkStatus());
-  resp["exit"] = ipc::exit_to_json(*c.exit);
-  server_.reply(w.conn, resp);
+  server_.reply(w.conn, ipc::encode(ipc::ExitResponse{.exit = *c.exit}));
 }
 
 void Monitor::publish_exit(const Container& c) {
-  nlohmann::json event = ipc::status_to_json(absl::OkStatus());
-  event["event"] = "exit";
-  event["id"] = c.id;
-  event["exit"] = ipc::exit_to_json(*c.exit);
+  const nlohmann::json event = ipc::encode(ipc::WatchEvent{.kind = ipc::WatchEvent::Kind::Exit, .id = c.id, .exit = *c.exit});
   for (ConnId w : std::set<ConnId>(watchers_)) server_.push(w, event);  // a push may drop a watcher
 }
 
 absl::Status Monitor::op_watch(ConnId conn, const nlohmann::json& /*req*/) {
   watchers_.insert(conn);
   server_.on_close(conn, [this, conn] { watchers_.erase(conn); });
-  nlohmann::json hello = ipc::status_to_json(absl::OkStatus());
-  hello["event"] = "watching";  // from here on every exit is pushed
-  server_.push(conn, hello);
+  // From here on every exit is pushed.
+  server_.push(conn, ipc::encode(ipc::WatchEvent{.kind = ipc::WatchEvent::Kind::Watching}));
   return absl::OkStatus();
 }
 
 absl::Status Monitor::op_wait(ConnId conn, const nlohmann::json& req) {
-  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
-  ASSIGN_OR_RETURN(int64_t timeout_ms, optional_int(req, "timeout_ms", 0));
-  timeout_ms = std::min(timeout_ms, kMaxTimeoutMs);
+  ASSIGN_OR_RETURN(ipc::WaitRequest r, ipc::decode<ipc::WaitRequest>(req));
+  const std::string& id = r.id;
+  const int64_t timeout_ms = std::min(r.timeout_ms, kMaxTimeoutMs);
   Container* c = find(id);
   if (c == nullptr) {
     // Deleted from this monitor (or it restarted): the exit file still tells.
@@ -186,9 +178,7 @@ absl::Status Monitor::op_wait(ConnId conn, const nlohmann::json& req) {
       return absl::NotFoundError(fmt::format("container {} is not known to the monitor of pod {}", id, cfg_.pod_id));
     if (!text.ok()) return text.status();
     ASSIGN_OR_RETURN(ipc::ExitRecord x, ipc::parse_exit_file(*text));
-    nlohmann::json resp = ipc::status_to_json(absl::OkStatus());
-    resp["exit"] = ipc::exit_to_json(x);
-    server_.reply(conn, resp);
+    server_.reply(conn, ipc::encode(ipc::ExitResponse{.exit = x}));
     return absl::OkStatus();
   }
   const uint64_t wid = next_seq_++;
@@ -228,9 +218,7 @@ void Monitor::forget(const std::string& id) {
   for (auto& [wid, w] : c->waiters) {
     loop_.cancel_timer(w.timer);
     if (c->exit && c->exit_recorded) {
-      nlohmann::json resp = ipc::status_to_json(absl::OkStatus());
-      resp["exit"] = ipc::exit_to_json(*c->exit);
-      server_.reply(w.conn, resp);
+      server_.reply(w.conn, ipc::encode(ipc::ExitResponse{.exit = *c->exit}));
     } else {
       server_.reply_status(w.conn, absl::NotFoundError(fmt::format("container {} was deleted", id)));
     }
@@ -243,7 +231,8 @@ void Monitor::forget(const std::string& id) {
 }
 
 absl::Status Monitor::op_reopen_log(ConnId conn, const nlohmann::json& req) {
-  ASSIGN_OR_RETURN(std::string id, container_id_field(req));
+  ASSIGN_OR_RETURN(const ipc::ReopenLogRequest r, ipc::decode<ipc::ReopenLogRequest>(req));
+  const std::string& id = r.id;
   Container* c = find(id);
   if (c == nullptr) return absl::NotFoundError(fmt::format("container {} is not known to the monitor of pod {}", id, cfg_.pod_id));
   RETURN_IF_ERROR(annotate(c->io->reopen_log(), "container {}", id));
@@ -252,17 +241,16 @@ absl::Status Monitor::op_reopen_log(ConnId conn, const nlohmann::json& req) {
 }
 
 absl::Status Monitor::op_list(ConnId conn, const nlohmann::json& /*req*/) {
-  nlohmann::json list = nlohmann::json::array();
+  auto listed_state = [](State s) {
+    if (s == State::Exited) return ipc::ListedState::Exited;
+    return s == State::Running ? ipc::ListedState::Running : ipc::ListedState::Created;
+  };
+  ipc::ListResponse list;
   for (const auto& [id, c] : containers_) {
     if (c->state == State::Creating) continue;
-    nlohmann::json e = {{"id", id}, {"pid", c->pid},
-                        {"state", state_name(c->state == State::Exited, c->state == State::Running)}};
-    if (c->exit) e["exit"] = ipc::exit_to_json(*c->exit);
-    list.push_back(std::move(e));
+    list.containers.push_back({.id = id, .pid = c->pid, .state = listed_state(c->state), .exit = c->exit});
   }
-  nlohmann::json resp = ipc::status_to_json(absl::OkStatus());
-  resp["containers"] = std::move(list);
-  server_.reply(conn, resp);
+  server_.reply(conn, ipc::encode(list));
   return absl::OkStatus();
 }
 

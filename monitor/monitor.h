@@ -24,10 +24,13 @@
 #include "monitor/control_server.h"
 #include "monitor/exec_sync.h"
 #include "monitor/job_runner.h"
-#include "monitor/request.h"
+#include "ipc/monitor_protocol.h"
 #include "sys/event_loop.h"
 
 namespace berth::monitor {
+
+// Longer timeouts are cut to this (a week), so deadlines never overflow.
+inline constexpr int64_t kMaxTimeoutMs = int64_t{7} * 24 * 3600 * 1000;
 
 struct MonitorConfig {
   std::string pod_id;
@@ -86,11 +89,11 @@ class Monitor {
   absl::Status run_simple(ConnId conn, std::vector<std::string> argv, std::string input,
                           absl::AnyInvocable<absl::Status(const std::vector<std::string>&, const JobResult&)> on_result);
   // Fire and forget: `runc delete --force` after a create that went wrong half way.
-  void cleanup_runtime_state(const RuntimeRef& rt, const std::string& id);
+  void cleanup_runtime_state(const ipc::RuntimeRef& rt, const std::string& id);
   struct PendingCreate {
     ConnId conn;
     std::string id;
-    RuntimeRef runtime;
+    ipc::RuntimeRef runtime;
     uint64_t mark;  // reaper mark taken before runc started
     std::filesystem::path pid_file;
     std::shared_ptr<ConsoleSocket> console;

@@ -71,9 +71,27 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerRecord, id, pod_id, nam
 namespace {
 
 template <typename T>
+std::string encode_record(const T& r) {
+  nlohmann::json j = r;
+  j["schema"] = kRecordSchema;
+  return j.dump();
+}
+
+template <typename T>
 absl::StatusOr<T> decode(const std::string& text, std::string_view what) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return absl::DataLossError(fmt::format("stored {} record is not JSON", what));
+  if (j.is_discarded() || !j.is_object()) return absl::DataLossError(fmt::format("stored {} record is not a JSON object", what));
+  // Records written before versioning have no "schema"; their fields are those of version 1.
+  auto schema = j.find("schema");
+  if (schema != j.end() && !schema->is_number_unsigned())
+    return absl::DataLossError(fmt::format("stored {} record: \"schema\" is not a version number", what));
+  const uint64_t version = schema == j.end() ? 1 : schema->get<uint64_t>();
+  if (version > static_cast<uint64_t>(kRecordSchema))
+    return absl::FailedPreconditionError(fmt::format(
+        "stored {} record {} has schema version {}, newer than the {} this berthd reads: it was written by a newer "
+        "berthd, and reading it would lose what this one does not know; run that berthd (or a newer one)",
+        what, j.value("id", std::string("?")), version, kRecordSchema));
+  // Migrations from older versions go here, one step per version, before the typed read.
   try {  // nlohmann's typed access throws on a type mismatch; it stops here.
     return j.get<T>();
   } catch (const nlohmann::json::exception& e) {
@@ -100,8 +118,8 @@ std::string container_name_key(const PodId& pod, const std::string& name, uint32
   return fmt::format("{}_{}_{}", pod.str(), name, attempt);
 }
 
-std::string encode(const PodRecord& r) { return nlohmann::json(r).dump(); }
-std::string encode(const ContainerRecord& r) { return nlohmann::json(r).dump(); }
+std::string encode(const PodRecord& r) { return encode_record(r); }
+std::string encode(const ContainerRecord& r) { return encode_record(r); }
 absl::StatusOr<PodRecord> decode_pod(const std::string& json) { return decode<PodRecord>(json, "pod"); }
 absl::StatusOr<ContainerRecord> decode_container(const std::string& json) {
   return decode<ContainerRecord>(json, "container");

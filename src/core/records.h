@@ -125,6 +125,10 @@ struct ContainerRecord {
 std::string pod_name_key(const PodMetadata& m);
 std::string container_name_key(const PodId& pod, const std::string& name, uint32_t attempt);
 
+// The version of the records this berthd writes (field "schema"). It goes up when a field
+// changes meaning or goes away, with a migration from the version before in decode_*;
+// decode_* refuses (FailedPrecondition) a record of a newer version than this.
+inline constexpr int kRecordSchema = 1;
 std::string encode(const PodRecord& r);
 std::string encode(const ContainerRecord& r);
 absl::StatusOr<PodRecord> decode_pod(const std::string& json);

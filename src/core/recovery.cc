@@ -38,6 +38,8 @@ absl::Status SandboxService::recover() {
   absl::flat_hash_set<std::string> known;
   for (const store::Document& d : docs) {
     absl::StatusOr<PodRecord> rec = decode_pod(d.body);
+    // A newer berthd's record: starting without it would orphan its pod's processes.
+    if (absl::IsFailedPrecondition(rec.status())) return annotate(rec.status(), "recovery");
     if (!rec.ok()) {
       BERTH_LOG(err, "recovery: pod {}: {}", d.id, rec.status().ToString());
       continue;
@@ -82,6 +84,7 @@ absl::Status ContainerService::recover() {
   absl::flat_hash_set<std::string> known;
   for (const store::Document& d : docs) {
     absl::StatusOr<ContainerRecord> rec = decode_container(d.body);
+    if (absl::IsFailedPrecondition(rec.status())) return annotate(rec.status(), "recovery");
     if (!rec.ok()) {
       BERTH_LOG(err, "recovery: container {}: {}", d.id, rec.status().ToString());
       continue;

@@ -47,7 +47,12 @@ class MonitorClient final : public PodMonitor {
  private:
   // The deadline of a call that may take `limit` by itself.
   absl::Time within(absl::Duration limit) const;
-  absl::StatusOr<nlohmann::json> call(const nlohmann::json& request, absl::Time deadline) const;
+  // A request answered by a status only, or by a typed response.
+  template <typename Request>
+  absl::Status call(const Request& request, absl::Time deadline) const;
+  template <typename Response, typename Request>
+  absl::StatusOr<Response> ask(const Request& request, absl::Time deadline) const;
+  absl::StatusOr<nlohmann::json> exchange(const std::string& op, const nlohmann::json& request, absl::Time deadline) const;
 
   std::filesystem::path socket_;
   absl::Time deadline_;

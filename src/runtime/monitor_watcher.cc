@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "base/status.h"
+#include "ipc/monitor_protocol.h"
 #include "ipc/status_json.h"
 #include "runtime/monitor_client.h"
 #include "sys/unix_socket.h"
@@ -85,11 +86,12 @@ absl::Status MonitorWatcher::watch(const std::string& pod_id, const std::filesys
   absl::StatusOr<UniqueFd> conn = sys::connect_unix(socket);
   if (!conn.ok()) return ctx(conn.status());
   const absl::Time deadline = absl::Now() + kConfirmWait;
-  if (absl::Status s = ipc::write_frame(conn->get(), {{"op", "watch"}}, deadline); !s.ok()) return ctx(s);
+  if (absl::Status s = ipc::write_frame(conn->get(), ipc::encode(ipc::WatchRequest{}), deadline); !s.ok()) return ctx(s);
   absl::StatusOr<nlohmann::json> hello = ipc::read_frame(conn->get(), ipc::kMaxResponseBytes, deadline);
   if (!hello.ok()) return ctx(hello.status());
   if (absl::Status s = ipc::status_from_json(*hello); !s.ok()) return ctx(s);
-  if (hello->value("event", "") != "watching")
+  absl::StatusOr<ipc::WatchEvent> confirmed = ipc::decode<ipc::WatchEvent>(*hello);
+  if (!confirmed.ok() || confirmed->kind != ipc::WatchEvent::Kind::Watching)
     return ctx(absl::InternalError("the monitor did not confirm the watch"));
   // The peer of this very connection is the monitor: no pid file to trust, no pid reuse.
   absl::StatusOr<pid_t> pid = peer_pid(conn->get());
@@ -219,12 +221,15 @@ void MonitorWatcher::on_readable(const std::string& pod_id, uint64_t generation)
         return;
       }
       if (!w.decoder.done()) break;
-      absl::StatusOr<nlohmann::json> event = w.decoder.message();
+      absl::StatusOr<nlohmann::json> frame = w.decoder.message();
       w.decoder = ipc::FrameDecoder(ipc::kMaxResponseBytes);
-      if (!event.ok() || event->value("event", "") != "exit" || !(*event)["id"].is_string()) continue;
-      deliver(pod_id, generation, [pod_id, id = (*event)["id"].get<std::string>()](MonitorEventSink& sink) {
-        sink.on_container_exit(pod_id, id);
-      });
+      absl::StatusOr<ipc::WatchEvent> event = frame.ok() ? ipc::decode<ipc::WatchEvent>(*frame) : frame.status();
+      if (!event.ok()) {
+        BERTH_LOG(warn, "[pod={}] monitor watch: {}", pod_id, event.status().ToString());
+        continue;
+      }
+      if (event->kind != ipc::WatchEvent::Kind::Exit) continue;
+      deliver(pod_id, generation, [pod_id, id = event->id](MonitorEventSink& sink) { sink.on_container_exit(pod_id, id); });
     }
   }
 }

@@ -2,6 +2,7 @@
 
 #include <system_error>
 
+#include "base/status.h"
 #include "sys/fs.h"
 #include "unit/image/test_tar.h"
 
@@ -56,7 +57,9 @@ void CoreTest::SetUp() {
   restart();
 }
 
-void CoreTest::restart() {
+void CoreTest::restart() { ASSERT_TRUE(try_restart().ok()); }
+
+absl::Status CoreTest::try_restart() {
   monitors_.forget_watches();  // they die with berthd
   pods_.reset();
   containers_.reset();
@@ -67,9 +70,9 @@ void CoreTest::restart() {
   state_ = std::make_unique<core::State>(std::move(s), *store_);
   containers_ = std::make_unique<core::ContainerService>(*state_, *images_, host_);
   pods_ = std::make_unique<core::SandboxService>(*state_, *containers_, host_);
-  ASSERT_TRUE(pods_->recover().ok());
-  ASSERT_TRUE(containers_->recover().ok());
-  ASSERT_TRUE(pods_->reconcile_monitors().ok());
+  RETURN_IF_ERROR(pods_->recover());
+  RETURN_IF_ERROR(containers_->recover());
+  return pods_->reconcile_monitors();
 }
 
 void CoreTest::TearDown() {

@@ -30,6 +30,8 @@ class CoreTest : public ::testing::Test {
   // A fresh State and services over the same store and host, as after a berthd restart;
   // runs recovery.
   void restart();
+  // The same, returning what failed instead of asserting.
+  absl::Status try_restart();
 
   core::PodSpec pod_spec(const std::string& name) const;
   core::ContainerCreateRequest container_request(const std::string& pod, const std::string& name) const;

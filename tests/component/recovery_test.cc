@@ -5,6 +5,8 @@
 // death). `crash()` ends berthd's watches first, so what happens next is "while down".
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "component/core_fixture.h"
 #include "sys/fs.h"
 
@@ -128,6 +130,22 @@ TEST_F(RecoveryTest, RecordsAreReconciledWithTheMonitorsList) {
   EXPECT_EQ(monitors_.watched(), std::vector<std::string>{pod}) << "watched again";
   ASSERT_TRUE(pods_->remove(op(), pod).ok());
   expect_nothing_left();
+}
+
+// A record written by a newer berthd (a higher schema version): recovery refuses to start
+// rather than misread it or drop the pod it describes.
+TEST_F(RecoveryTest, ARecordOfANewerSchemaStopsRecovery) {
+  const std::string pod = run_pod("web");
+  absl::StatusOr<std::vector<store::Document>> docs = store_->list(store::Kind::Pod);
+  ASSERT_TRUE(docs.ok() && docs->size() == 1);
+  store::Document d = docs->front();
+  nlohmann::json body = nlohmann::json::parse(d.body);
+  body["schema"] = core::kRecordSchema + 1;
+  d.body = body.dump();
+  ASSERT_TRUE(store_->put(store::Kind::Pod, d).ok());
+  const absl::Status s = try_restart();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("newer"), std::string_view::npos) << s;
 }
 
 }  // namespace

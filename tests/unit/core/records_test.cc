@@ -1,6 +1,9 @@
 #include "core/records.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 namespace berth::core {
 namespace {
@@ -85,6 +88,24 @@ TEST(Records, ResourcesRoundTrip) {
   ASSERT_TRUE(pod.ok()) << pod.status();
   EXPECT_EQ(pod->spec.overhead.cpu_shares, 10);
   EXPECT_EQ(pod->spec.resources.memory_limit_in_bytes, 1 << 20);
+}
+
+// Records carry the schema version they were written with. One without a version (written
+// before versioning) reads as version 1; one of a newer version is refused, never misread.
+TEST(Records, SchemaVersions) {
+  const PodRecord p{.id = PodId("p1"), .runtime_handler = "runc", .state = PodState::Ready};
+  EXPECT_EQ(nlohmann::json::parse(encode(p)).at("schema"), kRecordSchema);
+  absl::StatusOr<PodRecord> unversioned = decode_pod(R"({"id":"p1","runtime_handler":"runc","state":"ready"})");
+  ASSERT_TRUE(unversioned.ok()) << unversioned.status();
+  EXPECT_EQ(unversioned->runtime_handler, "runc");
+
+  nlohmann::json newer = nlohmann::json::parse(encode(p));
+  newer["schema"] = kRecordSchema + 1;
+  absl::StatusOr<PodRecord> refused = decode_pod(newer.dump());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("pod record p1 has schema version 2"));
+  newer["schema"] = "two";
+  EXPECT_EQ(decode_container(newer.dump()).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(Records, NameKeysDistinguishAttempts) {
