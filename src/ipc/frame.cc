@@ -108,7 +108,7 @@ absl::Status write_frame(int fd, const nlohmann::json& msg, absl::Time deadline)
   return absl::OkStatus();
 }
 
-absl::StatusOr<nlohmann::json> read_frame(int fd, size_t max_payload, absl::Time deadline) {
+absl::StatusOr<nlohmann::json> read_frame(int fd, size_t max_payload, absl::Time deadline, std::string* rest) {
   FrameDecoder decoder(max_payload);
   std::string buf(64 * 1024, '\0');
   while (!decoder.done()) {
@@ -126,7 +126,10 @@ absl::StatusOr<nlohmann::json> read_frame(int fd, size_t max_payload, absl::Time
     std::string_view data(buf.data(), static_cast<size_t>(n));
     const size_t used = decoder.feed(data);
     RETURN_IF_ERROR(decoder.error());
-    if (used < data.size()) return absl::InvalidArgumentError("unexpected bytes after the frame");
+    if (used < data.size()) {
+      if (rest == nullptr) return absl::InvalidArgumentError("unexpected bytes after the frame");
+      rest->assign(data.substr(used));
+    }
   }
   return decoder.message();
 }

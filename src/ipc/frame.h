@@ -52,6 +52,8 @@ absl::StatusOr<nlohmann::json> parse_object(std::string_view payload);
 // Blocking helpers for the client side, bounded by `deadline` (InfiniteFuture: none).
 // Timeouts are DeadlineExceeded; a peer that closes early is Unavailable.
 [[nodiscard]] absl::Status write_frame(int fd, const nlohmann::json& msg, absl::Time deadline);
-absl::StatusOr<nlohmann::json> read_frame(int fd, size_t max_payload, absl::Time deadline);
+// Bytes that arrive after the frame are an error, unless `rest` takes them (a stream of
+// frames, such as a watch).
+absl::StatusOr<nlohmann::json> read_frame(int fd, size_t max_payload, absl::Time deadline, std::string* rest = nullptr);
 
 }  // namespace berth::ipc

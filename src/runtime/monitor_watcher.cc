@@ -87,7 +87,8 @@ absl::Status MonitorWatcher::watch(const std::string& pod_id, const std::filesys
   if (!conn.ok()) return ctx(conn.status());
   const absl::Time deadline = absl::Now() + kConfirmWait;
   if (absl::Status s = ipc::write_frame(conn->get(), ipc::encode(ipc::WatchRequest{}), deadline); !s.ok()) return ctx(s);
-  absl::StatusOr<nlohmann::json> hello = ipc::read_frame(conn->get(), ipc::kMaxResponseBytes, deadline);
+  std::string pushed;  // frames the monitor sent right after its confirmation
+  absl::StatusOr<nlohmann::json> hello = ipc::read_frame(conn->get(), ipc::kMaxResponseBytes, deadline, &pushed);
   if (!hello.ok()) return ctx(hello.status());
   if (absl::Status s = ipc::status_from_json(*hello); !s.ok()) return ctx(s);
   absl::StatusOr<ipc::WatchEvent> confirmed = ipc::decode<ipc::WatchEvent>(*hello);
@@ -109,7 +110,7 @@ absl::Status MonitorWatcher::watch(const std::string& pod_id, const std::filesys
     w->generation = next_generation_++;
     live_[pod_id] = Live{.generation = w->generation, .socket = socket};
   }
-  post([this, pod_id, w]() mutable {
+  post([this, pod_id, w, pushed = std::move(pushed)]() mutable {
     const uint64_t gen = w->generation;
     if (auto old = watches_.find(pod_id); old != watches_.end()) drop(pod_id, old->second->generation);
     const int conn_fd = w->conn.get(), pid_fd = w->pidfd.get();
@@ -117,6 +118,7 @@ absl::Status MonitorWatcher::watch(const std::string& pod_id, const std::filesys
     absl::Status a = loop_->add_fd(conn_fd, EPOLLIN | EPOLLRDHUP, [this, pod_id, gen](uint32_t) { on_readable(pod_id, gen); });
     absl::Status b = loop_->add_fd(pid_fd, EPOLLIN, [this, pod_id, gen](uint32_t) { on_pidfd(pod_id, gen); });
     if (!a.ok() || !b.ok()) BERTH_LOG(err, "[pod={}] watching its monitor: {} {}", pod_id, a.ToString(), b.ToString());
+    consume(pod_id, gen, pushed);
   });
   BERTH_LOG(debug, "[pod={}] watching monitor pid {}", pod_id, *pid);
   return absl::OkStatus();
@@ -211,27 +213,32 @@ void MonitorWatcher::on_readable(const std::string& pod_id, uint64_t generation)
       w.conn.reset();
       return;
     }
-    std::string_view data(buf, static_cast<size_t>(n));
-    while (!data.empty()) {
-      data.remove_prefix(w.decoder.feed(data));
-      if (!w.decoder.error().ok()) {
-        BERTH_LOG(err, "[pod={}] monitor watch: {}", pod_id, w.decoder.error().ToString());
-        loop_->remove_fd(w.conn.get());
-        w.conn.reset();
-        return;
-      }
-      if (!w.decoder.done()) break;
-      absl::StatusOr<nlohmann::json> frame = w.decoder.message();
-      w.decoder = ipc::FrameDecoder(ipc::kMaxResponseBytes);
-      absl::StatusOr<ipc::WatchEvent> event = frame.ok() ? ipc::decode<ipc::WatchEvent>(*frame) : frame.status();
-      if (!event.ok()) {
-        BERTH_LOG(warn, "[pod={}] monitor watch: {}", pod_id, event.status().ToString());
-        continue;
-      }
-      if (event->kind != ipc::WatchEvent::Kind::Exit) continue;
-      deliver(pod_id, generation, [pod_id, id = event->id](MonitorEventSink& sink) { sink.on_container_exit(pod_id, id); });
-    }
+    if (!consume(pod_id, generation, std::string_view(buf, static_cast<size_t>(n)))) return;
   }
+}
+
+bool MonitorWatcher::consume(const std::string& pod_id, uint64_t generation, std::string_view data) {
+  Watch& w = *watches_.at(pod_id);
+  while (!data.empty()) {
+    data.remove_prefix(w.decoder.feed(data));
+    if (!w.decoder.error().ok()) {
+      BERTH_LOG(err, "[pod={}] monitor watch: {}", pod_id, w.decoder.error().ToString());
+      loop_->remove_fd(w.conn.get());
+      w.conn.reset();
+      return false;
+    }
+    if (!w.decoder.done()) break;
+    absl::StatusOr<nlohmann::json> frame = w.decoder.message();
+    w.decoder = ipc::FrameDecoder(ipc::kMaxResponseBytes);
+    absl::StatusOr<ipc::WatchEvent> event = frame.ok() ? ipc::decode<ipc::WatchEvent>(*frame) : frame.status();
+    if (!event.ok()) {
+      BERTH_LOG(warn, "[pod={}] monitor watch: {}", pod_id, event.status().ToString());
+      continue;
+    }
+    if (event->kind != ipc::WatchEvent::Kind::Exit) continue;
+    deliver(pod_id, generation, [pod_id, id = event->id](MonitorEventSink& sink) { sink.on_container_exit(pod_id, id); });
+  }
+  return true;
 }
 
 void MonitorWatcher::on_pidfd(const std::string& pod_id, uint64_t generation) {

@@ -61,6 +61,8 @@ class MonitorWatcher {
   // Loop thread.
   void run_commands();
   void on_readable(const std::string& pod_id, uint64_t generation);
+  // Decodes pushed frames; false once the watch connection is given up.
+  bool consume(const std::string& pod_id, uint64_t generation, std::string_view data);
   void on_pidfd(const std::string& pod_id, uint64_t generation);
   void drop(const std::string& pod_id, uint64_t generation);
   // Any thread: runs `command` on the loop thread.
