@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <csignal>
 #include <functional>
+#include <thread>
 
 #include <absl/strings/match.h>
 
@@ -139,6 +140,31 @@ TEST_F(ContainerServiceTest, APushedExitIsRecordedAtOnce) {
   EXPECT_EQ(rec->exit_code, 9);
   ASSERT_TRUE(containers_->remove(op(), c).ok());
   expect_no_container_left();
+}
+
+// The monitor dies while it handles CreateContainer: the create fails Unavailable and rolls
+// back (the runtime's CLI forgets the half-made container); the death is then taken over.
+TEST_F(ContainerServiceTest, AMonitorThatDiesMidCreateLeavesNothing) {
+  monitors_.faults().block("create_container");
+  absl::StatusOr<ContainerId> created;
+  std::thread create([&] { created = containers_->create(op(), container_request(pod_, "doomed")); });
+  monitors_.faults().wait_for_call("create_container");
+  // kill_monitor reports the death at once, and the take-over waits for the create's lock.
+  std::thread death([&] { monitors_.kill_monitor(socket()); });
+  auto alive = [&] {
+    const std::vector<std::filesystem::path> live = monitors_.live();
+    return std::find(live.begin(), live.end(), socket()) != live.end();
+  };
+  while (alive()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  monitors_.faults().unblock("create_container");
+  create.join();
+  death.join();
+  EXPECT_TRUE(absl::IsUnavailable(created.status())) << created.status();
+  EXPECT_EQ(runtime_cli_.force_deleted().size(), 1u) << "the runtime is told to forget it";
+  expect_no_container_left();
+  absl::StatusOr<core::PodView> p = pods_->status(pod_, false);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->rec.state, core::PodState::NotReady);
 }
 
 }  // namespace
