@@ -87,6 +87,24 @@ absl::Status apply_containers(Config& cfg, const toml::table& t, std::string_vie
   return absl::OkStatus();
 }
 
+absl::Status apply_network(Config& cfg, const toml::table& t, std::string_view origin) {
+  for (auto&& [k, v] : t) {
+    const std::string key = "network." + std::string(k.str());
+    if (k == "conf_dir") {
+      RETURN_IF_ERROR(read(v, origin, key, cfg.network.conf_dir));
+    } else if (k == "bin_dirs") {
+      std::vector<std::string> dirs;
+      RETURN_IF_ERROR(read_strings(v, origin, key, dirs));
+      cfg.network.bin_dirs.assign(dirs.begin(), dirs.end());
+    } else if (k == "plugin_timeout_seconds") {
+      RETURN_IF_ERROR(read(v, origin, key, cfg.network.plugin_timeout_seconds));
+    } else {
+      return unknown_key(origin, key);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status apply_registries(Config& cfg, const toml::table& t, std::string_view origin) {
   for (auto&& [host, h] : t) {
     const std::string prefix = fmt::format("registries.\"{}\"", host.str());
@@ -178,6 +196,14 @@ absl::Status validate(const Config& cfg) {
     return absl::InvalidArgumentError(fmt::format("config: containers.shm_size_bytes {} must be at least 4096",
                                                   cfg.containers.shm_size_bytes));
   if (absl::Status s = sys::check_socket_path(cfg.listen); !s.ok()) return annotate(s, "config: listen");
+  if (!cfg.network.conf_dir.is_absolute())
+    return absl::InvalidArgumentError(
+        fmt::format("config: network.conf_dir \"{}\" must be an absolute path", cfg.network.conf_dir.string()));
+  for (const fs::path& d : cfg.network.bin_dirs)
+    if (!d.is_absolute())
+      return absl::InvalidArgumentError(fmt::format("config: network.bin_dirs entry \"{}\" must be an absolute path", d.string()));
+  if (cfg.network.plugin_timeout_seconds < 1)
+    return absl::InvalidArgumentError("config: network.plugin_timeout_seconds must be at least 1");
   if (cfg.images.search_registries.empty())
     return absl::InvalidArgumentError("config: images.search_registries must name at least one registry");
   return absl::OkStatus();
@@ -204,10 +230,10 @@ absl::Status apply_toml(Config& cfg, std::string_view text, std::string_view ori
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, "runtime", "a table");
       RETURN_IF_ERROR(apply_runtime(cfg, *t, origin));
-    } else if (key == "containers") {
+    } else if (key == "containers" || key == "network") {
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, key, "a table");
-      RETURN_IF_ERROR(apply_containers(cfg, *t, origin));
+      RETURN_IF_ERROR(key == "containers" ? apply_containers(cfg, *t, origin) : apply_network(cfg, *t, origin));
     } else if (key == "images" || key == "registries") {
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, key, "a table");
@@ -261,6 +287,8 @@ absl::StatusOr<Config> load_config(const Overrides& flags, const fs::path& self_
   }
   if (flags.log_level) cfg.log_level = *flags.log_level;
   for (const std::string& host : flags.insecure_registries) cfg.registries[host].insecure = true;
+  if (flags.cni_conf_dir) cfg.network.conf_dir = *flags.cni_conf_dir;
+  if (!flags.cni_bin_dirs.empty()) cfg.network.bin_dirs = flags.cni_bin_dirs;
   RETURN_IF_ERROR(validate(cfg));
   return cfg;
 }

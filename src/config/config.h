@@ -42,6 +42,13 @@ struct ContainersConfig {
   int64_t shm_size_bytes = 64 << 20;
 };
 
+// [network]: pod networking through CNI plugins.
+struct NetworkConfig {
+  std::filesystem::path conf_dir = "/etc/cni/net.d";  // the first .conflist/.conf/.json by name is used
+  std::vector<std::filesystem::path> bin_dirs{"/opt/cni/bin", "/usr/lib/cni"};  // searched in order
+  int64_t plugin_timeout_seconds = 60;  // one plugin call; a plugin still running then is killed
+};
+
 struct Config {
   std::filesystem::path root = "/var/lib/berth";
   std::filesystem::path state_dir = "/run/berth";
@@ -64,6 +71,7 @@ struct Config {
   ImagesConfig images;
   std::map<std::string, RegistryHostConfig> registries;
   ContainersConfig containers;
+  NetworkConfig network;
 };
 
 // Flags given on the command line; unset ones leave the file's values alone.
@@ -73,6 +81,8 @@ struct Overrides {
   std::optional<std::string> listen;  // an endpoint: "unix:///run/x.sock" or "/run/x.sock"
   std::optional<std::string> log_level;
   std::vector<std::string> insecure_registries;  // --insecure-registry HOST[:PORT], repeatable
+  std::optional<std::filesystem::path> cni_conf_dir;
+  std::vector<std::filesystem::path> cni_bin_dirs;  // --cni-bin-dir, repeatable: replaces the list
 };
 
 // `self_dir` is the directory of the berthd executable (for the helper binaries' defaults).

@@ -59,7 +59,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PodSpec, metadata, hostname, log
                                                 host_ipc, host_pid, pod_pid_namespace, privileged, sysctls,
                                                 userns, overhead, resources)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PodRecord, id, spec, runtime_handler, state, created_at_ns, cgroup,
-                                                monitor_pid, dir)
+                                                monitor_pid, dir, ips)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountRecord, container_path, host_path, readonly, propagation,
                                                 recursive_readonly, selinux_relabel, image, image_sub_path)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessUser, uid, gid, groups)

@@ -83,6 +83,7 @@ struct PodRecord {
   std::string cgroup;           // relative cgroup path of the pod
   pid_t monitor_pid = 0;
   std::filesystem::path dir;    // state dir of the pod
+  std::vector<std::string> ips;  // from the pod network: PodSandboxStatus ip, then additional_ips
 };
 
 struct MountRecord {

@@ -1,6 +1,7 @@
 // Startup recovery: rebuild the in-memory view from the store and the monitors still
 // running, and finish what a crash interrupted. A record still "creating" was cut off
 // mid-create: its side effects are undone (each teardown step tolerates "not there").
+#include <set>
 #include <system_error>
 
 #include <absl/container/flat_hash_set.h>
@@ -54,6 +55,11 @@ absl::Status SandboxService::recover() {
     state_.pods.insert(rec->id.str(), std::make_shared<Entry<PodRecord>>(*rec));
   }
   sweep_orphans(host_.mounts, state_.settings.pods_dir(), known);
+  // Attachments of pods that are gone: a crash between a DEL and its record, or a teardown
+  // whose DEL failed. Their addresses are freed now; a plugin that still fails only logs.
+  std::set<std::string> live(known.begin(), known.end());
+  absl::Status net = host_.network.forget_all_but(live, absl::Now() + state_.settings.max_call);
+  if (!net.ok()) BERTH_LOG(warn, "recovery: network: {}", net.ToString());
   return absl::OkStatus();
 }
 

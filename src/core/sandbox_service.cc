@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "core/label_selector.h"
 #include "core/pod_layout.h"
+#include "core/pod_network_plan.h"
 #include "core/pod_resources.h"
 #include "network/pod_files.h"
 #include "spec/sysctls.h"
@@ -52,6 +53,7 @@ absl::Status validate_userns(const PodSpec& spec) {
 absl::Status validate(const PodSpec& spec, const Settings& settings) {
   RETURN_IF_ERROR(validate_userns(spec));
   RETURN_IF_ERROR(network::validate_dns(dns_of(spec)));
+  RETURN_IF_ERROR(validate_pod_network(spec));
   // Only a hostname the client gave can be wrong: berth never refuses one it derived.
   if (!spec.hostname.empty())
     RETURN_IF_ERROR(annotate(network::validate_hostname(spec.hostname), "PodSandboxConfig.hostname"));
@@ -87,6 +89,11 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
   RETURN_IF_ERROR(pod_group_limits(spec.metadata.name, spec.overhead, spec.resources,
                                    {.v2 = host_.cgroups.mode() == cgroup::CgroupMode::V2, .swap = true})
                       .status());
+  if (!spec.host_network) {
+    const network::NetworkStatus net = host_.network.status();
+    if (!net.ready)
+      return absl::FailedPreconditionError(fmt::format("pod \"{}\": the pod network is not ready: {}", spec.metadata.name, net.message));
+  }
   if (spec.hostname.empty() && !spec.host_network) spec.hostname = node_hostname();
   const std::string key = pod_name_key(spec.metadata);
   const PodId id{random_hex_id()};
@@ -132,7 +139,13 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
     for (const spec::IdMapping& m : s.userns.gids) pins.gid_map.push_back({m.container_id, m.host_id, m.length});
   }
   RETURN_IF_ERROR(host_.pinner.pin(pins).status());
-  RETURN_IF_ERROR(network::write_pod_files({.dir = rec.dir, .hostname = pod_hostname(s), .dns = dns_of(s)}).status());
+  if (has_own_netns(rec)) {
+    ASSIGN_OR_RETURN(network::Attachment net, host_.network.attach(attach_request(rec, call_deadline(op))));
+    rec.ips = std::move(net.ips);
+  }
+  RETURN_IF_ERROR(network::write_pod_files(
+                      {.dir = rec.dir, .hostname = pod_hostname(s), .dns = dns_of(s), .pod_ips = rec.ips})
+                      .status());
   if (root) {  // the container's root owns the pod's files, as it would on a node without one
     for (const char* f : {"resolv.conf", "hosts", "hostname"}) {
       const fs::path p = rec.dir / f;
@@ -173,6 +186,12 @@ absl::Status SandboxService::teardown(const PodRecord& rec) {
     absl::Status s = host_.monitors.connect(monitor_socket(rec), absl::Now() + state_.settings.max_call)->shutdown();
     if (!s.ok() && !absl::IsUnavailable(s)) BERTH_LOG(warn, "[pod={}] monitor shutdown: {}", rec.id.str(), s.ToString());
   }
+  if (has_own_netns(rec)) {
+    // Best effort here (rollback, recovery): an attachment left cached is deleted at the next
+    // start, once its pod is gone. remove() detaches first and fails when that fails.
+    absl::Status s = host_.network.detach(rec.id.str(), absl::Now() + state_.settings.max_call);
+    if (!s.ok()) BERTH_LOG(warn, "[pod={}] network: {} (retried when berthd next starts)", rec.id.str(), s.ToString());
+  }
   RETURN_IF_ERROR(host_.mounts.unmount(shm_dir(rec)));
   RETURN_IF_ERROR(host_.pinner.unpin(ns_dir(rec)));
   if (rec.spec.cgroup_parent.empty()) {  // a parent given by kubelet is kubelet's to remove
@@ -182,6 +201,11 @@ absl::Status SandboxService::teardown(const PodRecord& rec) {
   RETURN_IF_ERROR(host_.mounts.unmount_all_under(rec.dir));
   RETURN_IF_ERROR(sys::remove_tree(rec.dir));
   return state_.store.remove(store::Kind::Pod, rec.id.str());
+}
+
+absl::Status SandboxService::detach_network(const OpContext& op, const PodRecord& rec) const {
+  if (!has_own_netns(rec)) return absl::OkStatus();
+  return host_.network.detach(rec.id.str(), call_deadline(op));
 }
 
 absl::Status SandboxService::update_resources(const OpContext& /*op*/, const std::string& ref,
@@ -219,6 +243,8 @@ absl::Status SandboxService::stop(const OpContext& op, const std::string& ref) {
     if (!s.ok() && !absl::IsNotFound(s) && first_error.ok()) first_error = annotate(s, "pod {}", rec.id.str());
   }
   RETURN_IF_ERROR(first_error);
+  // StopPodSandbox is what frees the pod's address (kubelet may never remove the pod).
+  RETURN_IF_ERROR(annotate(detach_network(op, rec), "stop pod {}", rec.id.str()));
   if (rec.state != PodState::NotReady) {
     rec.state = PodState::NotReady;
     RETURN_IF_ERROR(state_.save(*e, rec));
@@ -236,6 +262,7 @@ absl::Status SandboxService::remove(const OpContext& op, const std::string& ref)
     absl::Status s = containers_.remove(op.detached(), cid);
     if (!s.ok() && !absl::IsNotFound(s)) return annotate(s, "remove pod {}", rec.id.str());
   }
+  RETURN_IF_ERROR(annotate(detach_network(op, rec), "remove pod {}", rec.id.str()));
   RETURN_IF_ERROR(annotate(teardown(rec), "remove pod {}", rec.id.str()));
   e->removed = true;
   state_.pods.erase(rec.id.str());
@@ -296,8 +323,19 @@ absl::StatusOr<PodView> SandboxService::status(const std::string& ref, bool verb
               {"shm", r.spec.host_ipc ? "" : shm_dir(r).string()},
               {"resolvConf", (r.dir / "resolv.conf").string()},
               {"containers", containers_.ids_in_pod(r.id)}};
+    if (has_own_netns(r) && r.state == PodState::Ready) v.info["network"] = network_check(*e);
   }
   return v;
+}
+
+// The plugins' CHECK of a ready pod's attachment, for `inspectp`: run under the pod's lock
+// (shared), as CNI forbids calls for one pod in parallel with its DEL.
+nlohmann::json SandboxService::network_check(Entry<PodRecord>& e) const {
+  absl::ReaderMutexLock op_lock(&e.op_mu);
+  if (!e.still_there().ok()) return nullptr;
+  const PodRecord r = e.snapshot();
+  absl::Status s = host_.network.check(r.id.str(), absl::Now() + state_.settings.max_call);
+  return {{"ips", r.ips}, {"check", s.ok() ? "ok" : s.ToString()}};
 }
 
 std::vector<PodRecord> SandboxService::list(const PodFilter& f) const {

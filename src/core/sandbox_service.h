@@ -49,6 +49,12 @@ class SandboxService final : public runtime::MonitorEventSink {
                                 std::optional<spec::ResourcesInput> resources);
   std::vector<PodRecord> list(const PodFilter& f) const;
 
+  // CRI Status' NetworkReady condition.
+  network::NetworkStatus network_status() const { return host_.network.status(); }
+  // UpdateRuntimeConfig: the node's pod CIDR for pods created from now on. InvalidArgument
+  // when it is not one or two CIDRs.
+  absl::Status set_pod_cidr(const std::string& cidr) { return host_.network.set_pod_cidr(cidr); }
+
   // Startup: rebuild the index from the store, roll back half-done pods; call before the
   // container service's recover(), and reconcile_monitors() after it.
   absl::Status recover();
@@ -69,6 +75,11 @@ class SandboxService final : public runtime::MonitorEventSink {
   // Undoes everything run() may have done, in reverse; every step tolerates "not there".
   absl::Status teardown(const PodRecord& rec);
   absl::Status take_over_locked(Entry<PodRecord>& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(e.op_mu);
+  nlohmann::json network_check(Entry<PodRecord>& e) const;
+  // The pod network's DEL for a pod with its own network namespace; idempotent.
+  absl::Status detach_network(const OpContext& op, const PodRecord& rec) const;
+  // The request's deadline, at most max_call away.
+  absl::Time call_deadline(const OpContext& op) const { return std::min(op.deadline, absl::Now() + state_.settings.max_call); }
 
   State& state_;
   ContainerService& containers_;

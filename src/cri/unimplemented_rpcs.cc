@@ -23,8 +23,6 @@ BERTH_UNIMPLEMENTED(StreamContainerStats, StreamContainerStatsRequest, grpc::Ser
 BERTH_UNIMPLEMENTED(PodSandboxStats, PodSandboxStatsRequest, v1::PodSandboxStatsResponse, kStats)
 BERTH_UNIMPLEMENTED(ListPodSandboxStats, ListPodSandboxStatsRequest, v1::ListPodSandboxStatsResponse, kStats)
 BERTH_UNIMPLEMENTED(StreamPodSandboxStats, StreamPodSandboxStatsRequest, grpc::ServerWriter<v1::StreamPodSandboxStatsResponse>, kStats)
-BERTH_UNIMPLEMENTED(UpdateRuntimeConfig, UpdateRuntimeConfigRequest, v1::UpdateRuntimeConfigResponse,
-                    "the pod CIDR it carries is used by CNI networking, a later issue")
 BERTH_UNIMPLEMENTED(CheckpointContainer, CheckpointContainerRequest, v1::CheckpointContainerResponse,
                     "checkpoint/restore is a later issue")
 BERTH_UNIMPLEMENTED(GetContainerEvents, GetEventsRequest, grpc::ServerWriter<v1::ContainerEventResponse>,

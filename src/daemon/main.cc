@@ -32,6 +32,7 @@
 #include "cri/runtime_service.h"
 #include "image/puller.h"
 #include "registry/client.h"
+#include "network/cni_network.h"
 #include "network/namespace_pinner.h"
 #include <absl/cleanup/cleanup.h>
 
@@ -124,8 +125,18 @@ absl::Status run(const config::Config& cfg) {
   const runtime::ExecRuntimeCli runtime_cli;
   const network::PinnsNamespacePinner pinner(cfg.pinns_path);
   const sys::KernelMounter mounts;
-  const core::HostServices host{
-      .monitors = monitors, .runtime_cli = runtime_cli, .cgroups = cgroups, .pinner = pinner, .mounts = mounts};
+  RETURN_IF_ERROR(sys::make_dirs(cfg.network.conf_dir, 0755));  // watched, so a config dropped in later is seen
+  ASSIGN_OR_RETURN(std::unique_ptr<network::CniNetwork> pod_network,
+                   network::CniNetwork::start({.conf_dir = cfg.network.conf_dir,
+                                               .bin_dirs = cfg.network.bin_dirs,
+                                               .cache_dir = cfg.root / "network",
+                                               .plugin_timeout = absl::Seconds(cfg.network.plugin_timeout_seconds)}));
+  const core::HostServices host{.monitors = monitors,
+                                .runtime_cli = runtime_cli,
+                                .cgroups = cgroups,
+                                .pinner = pinner,
+                                .mounts = mounts,
+                                .network = *pod_network};
 
   core::Settings settings = core_settings(cfg);
   read_runtime_features(runtime_cli, settings);
@@ -214,6 +225,11 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", state_dir, "volatile state directory (default /run/berth)");
   app.add_option("--listen", listen, "CRI unix socket: unix:///path or /path (default /run/berth/berth.sock)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  std::string cni_conf_dir;
+  app.add_option("--cni-conf-dir", cni_conf_dir, "CNI network config directory (default /etc/cni/net.d)");
+  app.add_option("--cni-bin-dir", flags.cni_bin_dirs,
+                 "directory of CNI plugins, searched in order (repeatable; default /opt/cni/bin, /usr/lib/cni)")
+      ->allow_extra_args(false);
   app.add_option("--insecure-registry", flags.insecure_registries,
                  "HOST[:PORT] of a registry reached over plain HTTP (repeatable)")
       ->allow_extra_args(false);
@@ -227,6 +243,7 @@ int main(int argc, char** argv) {
   if (!state_dir.empty()) flags.state_dir = state_dir;
   if (!listen.empty()) flags.listen = listen;
   if (!log_level.empty()) flags.log_level = log_level;
+  if (!cni_conf_dir.empty()) flags.cni_conf_dir = cni_conf_dir;
 
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);

@@ -134,9 +134,11 @@ absl::StatusOr<RunResult> run(RunOptions opts) {
   RETURN_IF_ERROR(make_pipe(err_r, err_w));
   const std::string argv0 = opts.argv.empty() ? "" : opts.argv[0];
   ASSIGN_OR_RETURN(Child child, spawn({.argv = std::move(opts.argv),
+                                       .env = std::move(opts.env),
                                        .stdin_fd = std::move(in_r),
                                        .stdout_fd = std::move(out_w),
-                                       .stderr_fd = std::move(err_w)}));
+                                       .stderr_fd = std::move(err_w),
+                                       .new_session = opts.kill_group_at_timeout}));
   ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
   std::string_view input = opts.input;
   if (input.empty()) in_w.reset();
@@ -149,7 +151,7 @@ absl::StatusOr<RunResult> run(RunOptions opts) {
     if (in_w) pfds.push_back({in_w.get(), POLLOUT, 0});
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      ::kill(child.pid(), SIGKILL);
+      ::kill(opts.kill_group_at_timeout ? -child.pid() : child.pid(), SIGKILL);
       (void)child.wait();
       return absl::DeadlineExceededError(fmt::format("{} did not finish within {} ms", argv0, opts.timeout.count()));
     }

@@ -60,6 +60,10 @@ struct RunOptions {
   std::vector<std::string> argv;
   std::string input;                              // written to stdin
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
+  std::optional<std::vector<std::string>> env;    // nullopt: inherit
+  // The child leads a session of its own and the timeout kills that whole group: a helper
+  // that runs helpers of its own (a CNI plugin and its IPAM plugin) leaves none behind.
+  bool kill_group_at_timeout = false;
 };
 
 // Runs to completion capturing stdout and stderr; kills the child at the timeout.

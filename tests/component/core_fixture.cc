@@ -134,6 +134,7 @@ CoreTest::Leftovers CoreTest::leftovers() const {
   l.live_monitors = monitors_.live();
   l.cgroups = cgroups_.groups();
   l.watches = monitors_.watched();
+  l.attachments = network_.attached();
   return l;
 }
 
@@ -150,6 +151,7 @@ void CoreTest::expect_nothing_left() const {
   EXPECT_EQ(l.live_monitors, std::vector<fs::path>{});
   EXPECT_EQ(l.cgroups, std::vector<std::string>{});
   EXPECT_EQ(l.watches, std::vector<std::string>{});
+  EXPECT_EQ(l.attachments, std::vector<std::string>{});
 }
 
 }  // namespace berth::component

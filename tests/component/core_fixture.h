@@ -46,6 +46,7 @@ class CoreTest : public ::testing::Test {
     std::vector<std::filesystem::path> mounts, pins, live_monitors;
     std::vector<std::string> cgroups;
     std::vector<std::string> watches;  // pods whose monitor is watched
+    std::vector<std::string> attachments;  // pods attached to the network
   };
   Leftovers leftovers() const;
   void expect_nothing_left() const;
@@ -58,11 +59,16 @@ class CoreTest : public ::testing::Test {
   fakes::FakeCgroups cgroups_;
   fakes::FakePinner pinner_;
   fakes::FakeMounter mounts_;
+  fakes::FakeNetwork network_;
 
  protected:
   std::filesystem::path dir_;
-  const core::HostServices host_{
-      .monitors = monitors_, .runtime_cli = runtime_cli_, .cgroups = cgroups_, .pinner = pinner_, .mounts = mounts_};
+  const core::HostServices host_{.monitors = monitors_,
+                                 .runtime_cli = runtime_cli_,
+                                 .cgroups = cgroups_,
+                                 .pinner = pinner_,
+                                 .mounts = mounts_,
+                                 .network = network_};
   std::unique_ptr<store::MetadataStore> store_;
   std::unique_ptr<image::ImageStore> images_;
   std::unique_ptr<core::State> state_;

@@ -63,6 +63,8 @@ TEST_P(RunPodStepFails, LeavesNothingAndKeepsTheNameFree) {
 INSTANTIATE_TEST_SUITE_P(
     EveryStep, RunPodStepFails,
     ::testing::Values(Step{"pin namespaces", [](CoreTest& fixture) -> fakes::Faults& { return fixture.pinner_.faults(); }, "pin"},
+                      Step{"attach the network", [](CoreTest& fixture) -> fakes::Faults& { return fixture.network_.faults(); },
+                           "attach"},
                       Step{"mount /dev/shm", [](CoreTest& fixture) -> fakes::Faults& { return fixture.mounts_.faults(); }, "tmpfs"},
                       Step{"create the cgroup", [](CoreTest& fixture) -> fakes::Faults& { return fixture.cgroups_.faults(); },
                            "create_group"},

@@ -120,11 +120,14 @@ void BerthdTest::SetUp() {
   berthd_flags_ = setup.flags;
   cgroup_parent_ = "/berth-e2e-" + random_hex_id().substr(0, 8);
   const std::string listen = setup.listen ? fmt::format("listen = \"{}\"\n", *setup.listen) : "";
+  network_ = std::make_unique<test_support::TestNetwork>(dir_);
+  // [runtime] comes last: extra_config() may add keys to it.
   const std::string config = fmt::format(
-      "root = \"{0}/root\"\nstate_dir = \"{1}\"\n{2}log_level = \"debug\"\n"
+      "root = \"{0}/root\"\nstate_dir = \"{1}\"\n{2}log_level = \"debug\"\n{5}"
       "[runtime]\ncgroup_parent = \"{3}\"\nmonitor_path = \"{4}/bin/berth-monitor\"\n"
       "pinns_path = \"{4}/bin/berth-pinns\"\n",
-      dir_.string(), state_dir_.string(), listen, cgroup_parent_, build_dir().string()) + extra_config();
+      dir_.string(), state_dir_.string(), listen, cgroup_parent_, build_dir().string(), network_->config_toml() + extra_network_config()) +
+      extra_config();
   ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", config).ok());
   start_berthd();
   for (const fs::path& tar : {image_tar_, nocmd_tar_}) import_tar(tar);
@@ -152,6 +155,9 @@ void BerthdTest::import_test_image(const std::string& tag, const std::vector<std
 
 void BerthdTest::start_berthd() {
   ASSERT_FALSE(berthd_running());
+  // A killed berthd leaves its socket: waiting for "the socket" must mean the new one's.
+  std::error_code gone;
+  fs::remove(socket_, gone);
   UniqueFd log{::open((dir_ / "berthd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)};
   std::vector<std::string> argv = {(build_dir() / "bin" / "berthd").string(), "--config", (dir_ / "berth.toml").string()};
   argv.insert(argv.end(), berthd_flags_.begin(), berthd_flags_.end());
@@ -228,6 +234,10 @@ void BerthdTest::TearDown() {
       if (e.is_directory()) ADD_FAILURE() << "cgroup left: " << e.path();
     ::rmdir(parent.c_str());
   }
+  // Nor anything in the network: an address, a veth on the bridge, a port mapping.
+  EXPECT_EQ(network_->allocated_ips(), std::vector<std::string>{}) << "host-local addresses left";
+  EXPECT_EQ(network_->bridge_ports(), std::vector<std::string>{}) << "veths left on " << network_->bridge;
+  EXPECT_EQ(network_->nat_rules(), std::vector<std::string>{}) << "NAT rules left";
   if (HasFailure()) std::cerr << "---- berthd.log ----\n" << slurp(dir_ / "berthd.log") << "--------------------\n";
   // Forced cleanup so a failing test does not poison the machine.
   for (pid_t pid : monitors_mentioning(dir_.string())) ::kill(pid, SIGKILL);
@@ -237,6 +247,7 @@ void BerthdTest::TearDown() {
                                std::string(id)}});
   (void)sys::unmount_all_under(dir_);
   (void)sys::remove_tree(dir_);
+  network_.reset();
 }
 
 std::unique_ptr<grpc::ClientContext> BerthdTest::ctx(std::chrono::milliseconds timeout) const {

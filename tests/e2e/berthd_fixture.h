@@ -1,8 +1,9 @@
 #pragma once
 // e2e fixture: a real berthd in a temporary root with real runc, driven over its real
-// socket. Each test gets a fresh daemon, state, cgroup parent and the bundled busybox image;
-// TearDown removes every pod through CRI, stops the daemon and then checks that nothing
-// is left behind (mounts, monitors, runc state, cgroups) before deleting the root.
+// socket. Each test gets a fresh daemon, state, cgroup parent, CNI network (a bridge and a
+// subnet of its own) and the bundled busybox image; TearDown removes every pod through CRI,
+// stops the daemon and then checks that nothing is left behind (mounts, monitors, runc
+// state, cgroups, addresses, bridge ports, NAT rules) before deleting the root.
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
@@ -20,6 +21,7 @@
 
 #include "berth/admin/v1/admin.grpc.pb.h"
 #include "cri/cri_api.h"
+#include "support/test_network.h"
 #include "sys/unix_socket.h"
 
 namespace berth::e2e {
@@ -61,6 +63,8 @@ class BerthdTest : public ::testing::Test {
   void TearDown() override;
   // TOML appended to the test's berth.toml (top-level tables such as [images]).
   virtual std::string extra_config() const { return ""; }
+  // More keys of the [network] table.
+  virtual std::string extra_network_config() const { return ""; }
   virtual void configure_daemon(DaemonSetup& /*d*/) const {}
 
   // Daemon control.
@@ -111,6 +115,7 @@ class BerthdTest : public ::testing::Test {
   std::vector<std::string> berthd_flags_;
   std::optional<sys::SocketPath> socket_address_;  // reaches socket_ whatever its length
   std::string cgroup_parent_;
+  std::unique_ptr<test_support::TestNetwork> network_;  // the pods' CNI network
   pid_t berthd_pid_ = -1;
   std::unique_ptr<v1::RuntimeService::Stub> rt_;
   std::unique_ptr<v1::ImageService::Stub> img_;

@@ -77,4 +77,70 @@ std::vector<std::string> FakeRuntimeCli::force_deleted() const {
   return deleted_;
 }
 
+network::NetworkStatus FakeNetwork::status() const {
+  absl::MutexLock l(&mu_);
+  return status_;
+}
+
+void FakeNetwork::set_status(network::NetworkStatus s) const {
+  absl::MutexLock l(&mu_);
+  status_ = std::move(s);
+}
+
+absl::StatusOr<network::Attachment> FakeNetwork::attach(const network::AttachRequest& req) const {
+  if (absl::Status f = faults_.take("attach"); !f.ok()) return f;
+  absl::MutexLock l(&mu_);
+  if (!status_.ready) return absl::FailedPreconditionError("the pod network is not ready: " + status_.message);
+  if (attached_.contains(req.pod_id)) return absl::AlreadyExistsError("pod " + req.pod_id + " is attached twice");
+  attached_[req.pod_id] = req;
+  const int n = next_address_++;
+  return network::Attachment{.ips = {fmt::format("10.88.{}.{}", n / 256, n % 256), fmt::format("fd00::{:x}", n)}};
+}
+
+absl::Status FakeNetwork::detach(const std::string& pod_id, absl::Time) const {
+  if (absl::Status f = faults_.take("detach"); !f.ok()) return f;
+  absl::MutexLock l(&mu_);
+  attached_.erase(pod_id);
+  return absl::OkStatus();
+}
+
+absl::Status FakeNetwork::check(const std::string& pod_id, absl::Time) const {
+  if (absl::Status f = faults_.take("check"); !f.ok()) return f;
+  absl::MutexLock l(&mu_);
+  if (!attached_.contains(pod_id)) return absl::FailedPreconditionError("pod " + pod_id + " has no network attachment");
+  return absl::OkStatus();
+}
+
+absl::Status FakeNetwork::forget_all_but(const std::set<std::string>& live, absl::Time) const {
+  if (absl::Status f = faults_.take("forget_all_but"); !f.ok()) return f;
+  absl::MutexLock l(&mu_);
+  std::erase_if(attached_, [&](const auto& kv) { return !live.contains(kv.first); });
+  return absl::OkStatus();
+}
+
+absl::Status FakeNetwork::set_pod_cidr(const std::string& cidr) const {
+  if (absl::Status f = faults_.take("set_pod_cidr"); !f.ok()) return f;
+  absl::MutexLock l(&mu_);
+  pod_cidr_ = cidr;
+  return absl::OkStatus();
+}
+
+std::vector<std::string> FakeNetwork::attached() const {
+  absl::MutexLock l(&mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, _] : attached_) out.push_back(id);
+  return out;
+}
+
+network::AttachRequest FakeNetwork::request_of(const std::string& pod_id) const {
+  absl::MutexLock l(&mu_);
+  auto it = attached_.find(pod_id);
+  return it == attached_.end() ? network::AttachRequest{} : it->second;
+}
+
+std::string FakeNetwork::pod_cidr() const {
+  absl::MutexLock l(&mu_);
+  return pod_cidr_;
+}
+
 }  // namespace berth::fakes

@@ -1,8 +1,9 @@
 #pragma once
 // Fakes of the remaining host seams of core: the cgroup driver (groups in a set), the
-// namespace pinner (pin files in the pod's ns directory, no namespaces) and the OCI runtime's
-// CLI (records forced deletes). Each operation can be failed through faults(), by method name.
+// namespace pinner (pin files in the pod's ns directory, no namespaces), the OCI runtime's
+// CLI (records forced deletes) and the pod network (addresses handed out from 10.88.0.0/16). Each operation can be failed through faults(), by method name.
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "cgroup/cgroup_manager.h"
 #include "fakes/faults.h"
 #include "network/namespace_pinner.h"
+#include "network/pod_network.h"
 #include "runtime/runtime_cli.h"
 
 namespace berth::fakes {
@@ -64,6 +66,31 @@ class FakeRuntimeCli final : public runtime::RuntimeCli {
   mutable Faults faults_;
   mutable absl::Mutex mu_;
   mutable std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
+};
+
+class FakeNetwork final : public network::PodNetwork {
+ public:
+  network::NetworkStatus status() const override;
+  absl::StatusOr<network::Attachment> attach(const network::AttachRequest& req) const override;
+  absl::Status detach(const std::string& pod_id, absl::Time deadline) const override;
+  absl::Status check(const std::string& pod_id, absl::Time deadline) const override;
+  absl::Status forget_all_but(const std::set<std::string>& live, absl::Time deadline) const override;
+  absl::Status set_pod_cidr(const std::string& cidr) const override;
+
+  void set_status(network::NetworkStatus s) const;
+  // Pods attached now, and the requests they were attached with.
+  std::vector<std::string> attached() const;
+  network::AttachRequest request_of(const std::string& pod_id) const;
+  std::string pod_cidr() const;
+  Faults& faults() const { return faults_; }
+
+ private:
+  mutable Faults faults_;
+  mutable absl::Mutex mu_;
+  mutable network::NetworkStatus status_ ABSL_GUARDED_BY(mu_){.ready = true};
+  mutable std::map<std::string, network::AttachRequest> attached_ ABSL_GUARDED_BY(mu_);
+  mutable int next_address_ ABSL_GUARDED_BY(mu_) = 2;
+  mutable std::string pod_cidr_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace berth::fakes

@@ -87,7 +87,12 @@ void to_proto(const core::PodView& v, bool verbose, v1::PodSandboxStatusResponse
   fill_metadata(r.spec.metadata, st->mutable_metadata());
   st->set_state(to_proto(r.state));
   st->set_created_at(r.created_at_ns);
-  st->mutable_network();  // no pod IP until CNI networking lands
+  // Host-network pods have none: kubelet fills in the node's addresses itself.
+  v1::PodSandboxNetworkStatus* net = st->mutable_network();
+  for (size_t i = 0; i < r.ips.size(); ++i) {
+    if (i == 0) net->set_ip(r.ips[0]);
+    else net->add_additional_ips()->set_ip(r.ips[i]);
+  }
   auto* ns = st->mutable_linux()->mutable_namespaces()->mutable_options();
   ns->set_network(r.spec.host_network ? v1::NODE : v1::POD);
   ns->set_ipc(r.spec.host_ipc ? v1::NODE : v1::POD);
