@@ -75,7 +75,9 @@ absl::Status Chain::gc(const std::vector<std::pair<std::string, std::string>>& v
   absl::Status first;
   for (const PluginConf& p : list_.plugins) {
     nlohmann::json in = plugin_input(list_, p, {}, nullptr);
+    // The 1.1.0 text names the key both ways (an erratum); plugins read one or the other.
     in["cni.dev/valid-attachments"] = valid;
+    in["cni.dev/attachments"] = valid;
     absl::Status s = run(p, "GC", {.deadline = deadline}, in).status();
     if (!s.ok() && first.ok()) first = s;
   }

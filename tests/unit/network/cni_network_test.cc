@@ -251,6 +251,7 @@ TEST_F(CniNetworkTest, StatusAndGcRunFrom110) {
   ASSERT_FALSE(c.empty());
   EXPECT_EQ(c.back().command, "GC");
   EXPECT_EQ(c.back().input["cni.dev/valid-attachments"], nlohmann::json::parse(R"([{"containerID": "keep", "ifname": "eth0"}])"));
+  EXPECT_EQ(c.back().input["cni.dev/attachments"], c.back().input["cni.dev/valid-attachments"]);
 }
 
 }  // namespace
