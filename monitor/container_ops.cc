@@ -194,4 +194,12 @@ absl::Status Monitor::op_exec_sync(ConnId conn, const nlohmann::json& req) {
   return absl::OkStatus();
 }
 
+absl::Status Monitor::op_exec(ConnId conn, const nlohmann::json& req) {
+  ASSIGN_OR_RETURN(ipc::ExecRequest request, ipc::decode<ipc::ExecRequest>(req));
+  if (Container* c = find(request.id); c != nullptr && c->state == State::Exited)
+    return absl::FailedPreconditionError(fmt::format("container {} is not running: it has exited", request.id));
+  exec_sessions_.start(conn, std::move(request));
+  return absl::OkStatus();
+}
+
 }  // namespace berth::monitor

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "ipc/status_json.h"
+#include "sys/unix_socket.h"
 
 namespace berth::monitor {
 
@@ -131,6 +132,15 @@ void ControlServer::push(ConnId id, const nlohmann::json& message) {
   flush(id, c);
 }
 
+void ControlServer::push_with_fds(ConnId id, const nlohmann::json& message, std::vector<UniqueFd> fds) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  if (!c.out.empty()) return;  // fds must ride on the first byte of a frame
+  c.out_fds = std::move(fds);
+  push(id, message);
+}
+
 void ControlServer::on_close(ConnId id, absl::AnyInvocable<void()> cb) {
   auto it = conns_.find(id);
   if (it == conns_.end()) {
@@ -141,6 +151,18 @@ void ControlServer::on_close(ConnId id, absl::AnyInvocable<void()> cb) {
 }
 
 void ControlServer::flush(ConnId id, Conn& c) {
+  if (!c.out_fds.empty() && c.out_off < c.out.size()) {
+    std::vector<int> raw;
+    for (const UniqueFd& fd : c.out_fds) raw.push_back(fd.get());
+    absl::StatusOr<size_t> n = sys::send_some_with_fds(c.fd.get(), std::string_view(c.out).substr(c.out_off), raw, MSG_DONTWAIT);
+    if (!n.ok()) return close(id, true);
+    if (*n == 0) {
+      (void)loop_.modify_fd(c.fd.get(), EPOLLOUT);
+      return;
+    }
+    c.out_off += *n;
+    c.out_fds.clear();  // the peer has its copies now
+  }
   while (c.out_off < c.out.size()) {
     ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {

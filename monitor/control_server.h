@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include <absl/functional/any_invocable.h>
 #include <absl/status/status.h>
@@ -45,6 +46,8 @@ class ControlServer {
   // stays open until the client closes it. A client that lets kMaxPushBacklog bytes pile up
   // unread is disconnected (it reconnects and lists again).
   void push(ConnId conn, const nlohmann::json& message);
+  // The first frame of a streaming connection, with `fds` attached to its first byte.
+  void push_with_fds(ConnId conn, const nlohmann::json& message, std::vector<UniqueFd> fds);
   static constexpr size_t kMaxPushBacklog = size_t{1} << 20;
   // Runs `cb` if the client disconnects before its reply (a waiter can be dropped).
   void on_close(ConnId conn, absl::AnyInvocable<void()> cb);
@@ -59,6 +62,7 @@ class ControlServer {
     bool streaming = false;  // push()ed to; closed only by the client
     std::string out;
     size_t out_off = 0;
+    std::vector<UniqueFd> out_fds;  // go with the first byte of `out`
     sys::EventLoop::TimerId timer = 0;
     absl::AnyInvocable<void()> closed;
     absl::AnyInvocable<void()> sent;

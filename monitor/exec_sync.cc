@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "ipc/status_json.h"
+#include "monitor/exec_failure.h"
 #include "monitor/pid_file.h"
 #include "sys/subprocess.h"
 
@@ -23,8 +24,6 @@ absl::Status make_output_pipe(UniqueFd& r, UniqueFd& w) {
   ::fcntl(r.get(), F_SETFL, O_NONBLOCK);
   return absl::OkStatus();
 }
-
-bool contains(std::string_view text, std::string_view what) { return text.find(what) != std::string_view::npos; }
 
 }  // namespace
 
@@ -110,22 +109,9 @@ void ExecSyncRunner::on_runtime_exit(uint64_t id, uint64_t mark, JobResult r) {
     if (!s.answered) {
       // runc's own error went to the exec's stderr pipe.
       read_output(s, s.err);
-      const std::string line = last_line(s.err.data);
-      const std::string& cid = s.params.container_id;
-      if (r.timed_out) {
-        answer_error(s, absl::DeadlineExceededError(fmt::format("exec in container {}: the runtime did not finish within {} ms",
-                                                                cid, s.params.runtime_timeout.count())));
-      } else if (contains(line, "not running") || contains(line, "stopped") || contains(line, "paused")) {
-        answer_error(s, absl::FailedPreconditionError(fmt::format("exec in container {}: {}", cid, line)));
-      } else if (contains(line, "does not exist")) {
-        answer_error(s, absl::NotFoundError(fmt::format("exec in container {}: {}", cid, line)));
-      } else {
-        // The command could not be started: report it like a shell would.
-        int code = r.exit_code;
-        if (contains(line, "not found") || contains(line, "no such file")) code = 127;
-        else if (contains(line, "permission denied")) code = 126;
-        answer(s, code, false);
-      }
+      const ExecFailure f = classify_exec_failure(s.params.container_id, last_line(s.err.data), r, s.params.runtime_timeout);
+      if (!f.error.ok()) answer_error(s, f.error);
+      else answer(s, f.exit_code, false);
     }
     return maybe_finish(id);
   }

@@ -48,7 +48,8 @@ JobRunner::~JobRunner() {
 absl::StatusOr<pid_t> JobRunner::start(JobSpec spec, Done done) {
   if (spec.input.size() > kMaxJobInput)
     return absl::InvalidArgumentError(fmt::format("input of {} bytes is above the limit of {}", spec.input.size(), kMaxJobInput));
-  sys::SpawnOptions opts{.argv = std::move(spec.argv), .stdout_fd = std::move(spec.stdout_fd)};
+  sys::SpawnOptions opts{.argv = std::move(spec.argv), .stdout_fd = std::move(spec.stdout_fd),
+                         .new_session = spec.new_session};
   if (!spec.input.empty()) {
     UniqueFd r, w;
     RETURN_IF_ERROR(sys::make_pipe(r, w));

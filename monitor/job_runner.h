@@ -26,6 +26,9 @@ struct JobSpec {
   UniqueFd stdout_fd;  // empty: /dev/null
   UniqueFd stderr_fd;  // empty: a pipe whose tail becomes JobResult::err
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
+  // The runtime leads a new session and process group, which what it starts inherits: an
+  // exec process can then be killed with its whole group without touching the monitor's.
+  bool new_session = false;
 };
 
 struct JobResult {

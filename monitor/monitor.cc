@@ -51,7 +51,8 @@ Monitor::Monitor(MonitorConfig cfg, sys::EventLoop& loop, ChildReaper& reaper, c
       clock_(clock),
       server_(loop, std::move(listener), [this](ConnId conn, nlohmann::json req) { handle(conn, std::move(req)); }),
       jobs_(loop, reaper),
-      exec_(loop, reaper, jobs_, server_, cfg_.run_dir) {}
+      exec_(loop, reaper, jobs_, server_, cfg_.run_dir),
+      exec_sessions_(loop, reaper, jobs_, server_, cfg_.run_dir, cfg_.runtime_timeout) {}
 
 Monitor::~Monitor() {
   for (auto& [id, c] : containers_) {
@@ -74,7 +75,7 @@ void Monitor::handle(ConnId conn, nlohmann::json req) {
       {"delete", &Monitor::op_delete},       {"exec_sync", &Monitor::op_exec_sync},
       {"update", &Monitor::op_update},       {"reopen_log", &Monitor::op_reopen_log},
       {"list", &Monitor::op_list},           {"shutdown", &Monitor::op_shutdown},
-      {"watch", &Monitor::op_watch},
+      {"watch", &Monitor::op_watch},         {"exec", &Monitor::op_exec},
   };
   absl::Status s;
   absl::StatusOr<std::string> op = ipc::op_of(req);
@@ -118,6 +119,7 @@ void Monitor::on_init_exit(const std::string& id, int wait_status) {
                             .exited_at_ns = to_unix_nanos(now),
                             .oom_killed = !c->cgroup_dir.empty() && was_oom_killed(c->cgroup_dir)};
   c->state = State::Exited;
+  exec_sessions_.end_container(id);  // a pod-wide PID namespace would keep them alive
   // What the container wrote before it exited belongs in the log before anyone hears of
   // the exit. The pipes stay watched: other processes may still hold them.
   c->io->drain();
@@ -215,6 +217,7 @@ void Monitor::forget(const std::string& id) {
   if (it == containers_.end()) return;
   std::unique_ptr<Container> c = std::move(it->second);
   containers_.erase(it);
+  exec_sessions_.end_container(id);
   for (auto& [wid, w] : c->waiters) {
     loop_.cancel_timer(w.timer);
     if (c->exit && c->exit_recorded) {

@@ -22,6 +22,7 @@
 #include "monitor/console_socket.h"
 #include "monitor/container_io.h"
 #include "monitor/control_server.h"
+#include "monitor/exec_session.h"
 #include "monitor/exec_sync.h"
 #include "monitor/job_runner.h"
 #include "ipc/monitor_protocol.h"
@@ -79,6 +80,7 @@ class Monitor {
   absl::Status op_wait(ConnId conn, const nlohmann::json& req);
   absl::Status op_delete(ConnId conn, const nlohmann::json& req);
   absl::Status op_exec_sync(ConnId conn, const nlohmann::json& req);
+  absl::Status op_exec(ConnId conn, const nlohmann::json& req);
   absl::Status op_update(ConnId conn, const nlohmann::json& req);
   absl::Status op_reopen_log(ConnId conn, const nlohmann::json& req);
   absl::Status op_list(ConnId conn, const nlohmann::json& req);
@@ -118,6 +120,7 @@ class Monitor {
   ControlServer server_;
   JobRunner jobs_;
   ExecSyncRunner exec_;
+  ExecSessionRunner exec_sessions_;
   std::map<std::string, std::unique_ptr<Container>> containers_;
   std::set<ConnId> watchers_;
   uint64_t next_seq_ = 1;

@@ -189,6 +189,47 @@ absl::StatusOr<ExecSyncResponse> decode(const json& j) {
   return r;
 }
 
+// exec
+json encode(const ExecRequest& r) {
+  return request(r, {{"id", r.id}, {"runtime", runtime_json(r.runtime)}, {"argv", r.argv}, {"tty", r.tty},
+                     {"stdin", r.stdin}, {"stdout", r.stdout}, {"stderr", r.stderr}});
+}
+template <>
+absl::StatusOr<ExecRequest> decode(const json& j) {
+  ExecRequest r;
+  ASSIGN_OR_RETURN(Target t, target_fields(j));
+  r.id = std::move(t.id);
+  r.runtime = std::move(t.runtime);
+  ASSIGN_OR_RETURN(r.argv, argv_field(j));
+  ASSIGN_OR_RETURN(r.tty, optional_bool(j, "tty", false));
+  ASSIGN_OR_RETURN(r.stdin, optional_bool(j, "stdin", false));
+  ASSIGN_OR_RETURN(r.stdout, optional_bool(j, "stdout", false));
+  ASSIGN_OR_RETURN(r.stderr, optional_bool(j, "stderr", false));
+  if (r.tty && r.stderr) return bad_field("stderr", "cannot be asked for with tty (the terminal carries both)");
+  if (!r.stdin && !r.stdout && !r.stderr) return bad_field("stdin", "stdin, stdout or stderr must be asked for");
+  return r;
+}
+json encode(const ExecStarted& r) { return ok_response({{"pid", r.pid}}); }
+template <>
+absl::StatusOr<ExecStarted> decode(const json& j) {
+  ASSIGN_OR_RETURN(const int64_t pid, optional_int(j, "pid", -1));
+  if (pid < 0) return bad_field("pid", "must be a non-negative integer");
+  return ExecStarted{.pid = pid};
+}
+json encode(const ExecExit& r) {
+  return ok_response({{"event", "exec_exit"}, {"exit_code", r.exit_code}, {"message", r.message}});
+}
+template <>
+absl::StatusOr<ExecExit> decode(const json& j) {
+  ASSIGN_OR_RETURN(const std::string event, required_string(j, "event"));
+  if (event != "exec_exit") return bad_field("event", fmt::format("\"{}\" is not exec_exit", event));
+  ASSIGN_OR_RETURN(const int64_t code, optional_int(j, "exit_code", -1));
+  if (code < 0 || code > 255) return bad_field("exit_code", "must be between 0 and 255");
+  ExecExit r{.exit_code = static_cast<int>(code)};
+  ASSIGN_OR_RETURN(r.message, optional_string(j, "message"));
+  return r;
+}
+
 // update
 json encode(const UpdateRequest& r) {
   return request(r, {{"id", r.id}, {"runtime", runtime_json(r.runtime)}, {"resources", r.resources}});

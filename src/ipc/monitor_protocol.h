@@ -100,6 +100,33 @@ struct ExecSyncResponse {
   bool operator==(const ExecSyncResponse&) const = default;
 };
 
+// `exec`: a process for a streaming session (exec over the streaming server). The answer,
+// an ExecStarted, carries the process's stdio as fds on its first byte (SCM_RIGHTS): with
+// tty the pty master alone; otherwise the write end of stdin, then the read ends of stdout
+// and stderr, each only if asked for. The connection then stays open and one ExecExit
+// follows when the process exits; a client that closes first has the process and its
+// process group killed.
+struct ExecRequest {
+  static constexpr std::string_view kOp = "exec";
+  std::string id;
+  RuntimeRef runtime;
+  std::vector<std::string> argv;  // not empty
+  bool tty = false;
+  bool stdin = false, stdout = false, stderr = false;
+  // How many fds the answer carries.
+  size_t fd_count() const { return tty ? 1 : size_t{stdin} + size_t{stdout} + size_t{stderr}; }
+  bool operator==(const ExecRequest&) const = default;
+};
+struct ExecStarted {
+  int64_t pid = 0;  // 0: the command could not be started; no fds, and the ExecExit says why
+  bool operator==(const ExecStarted&) const = default;
+};
+struct ExecExit {
+  int exit_code = 0;
+  std::string message;  // why the command could not be started, or empty
+  bool operator==(const ExecExit&) const = default;
+};
+
 struct UpdateRequest {
   static constexpr std::string_view kOp = "update";
   std::string id;
@@ -158,6 +185,9 @@ nlohmann::json encode(const ExitResponse& r);
 nlohmann::json encode(const DeleteRequest& r);
 nlohmann::json encode(const ExecSyncRequest& r);
 nlohmann::json encode(const ExecSyncResponse& r);
+nlohmann::json encode(const ExecRequest& r);
+nlohmann::json encode(const ExecStarted& r);
+nlohmann::json encode(const ExecExit& r);
 nlohmann::json encode(const UpdateRequest& r);
 nlohmann::json encode(const ReopenLogRequest& r);
 nlohmann::json encode(const ListRequest& r);

@@ -1,5 +1,8 @@
 #include "runtime/monitor_client.h"
 
+#include <fcntl.h>
+#include <poll.h>
+
 #include <absl/time/clock.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -35,6 +38,33 @@ ContainerProcessState from_ipc(ipc::ListedState s) {
     case ipc::ListedState::Created: break;
   }
   return ContainerProcessState::Created;
+}
+
+// The first frame of a streaming answer, with the fds that came with its first byte, and
+// whatever arrived after it.
+struct FrameWithFds {
+  json message;
+  std::vector<UniqueFd> fds;
+  std::string rest;
+};
+absl::StatusOr<FrameWithFds> read_frame_with_fds(int fd, absl::Time deadline) {
+  FrameWithFds out;
+  ipc::FrameDecoder decoder(ipc::kMaxRequestBytes);
+  for (;;) {
+    const int64_t left_ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+    if (left_ms <= 0) return absl::DeadlineExceededError("no answer in time");
+    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 60'000))) <= 0) continue;
+    ASSIGN_OR_RETURN(sys::Received got, sys::recv_with_fds(fd, 64 * 1024));
+    for (UniqueFd& f : got.fds) out.fds.push_back(std::move(f));
+    if (got.data.empty()) return absl::UnavailableError("the monitor closed the connection before answering");
+    const size_t used = decoder.feed(got.data);
+    RETURN_IF_ERROR(decoder.error());
+    if (!decoder.done()) continue;
+    out.rest = got.data.substr(used);
+    ASSIGN_OR_RETURN(out.message, decoder.message());
+    return out;
+  }
 }
 
 }  // namespace
@@ -121,6 +151,47 @@ absl::StatusOr<ExecSyncResult> MonitorClient::exec_sync(const ExecSyncRequest& r
   ASSIGN_OR_RETURN(ipc::ExecSyncResponse resp, ask<ipc::ExecSyncResponse>(r, deadline));
   return ExecSyncResult{.exit_code = resp.exit_code, .out = std::move(resp.out), .err = std::move(resp.err),
                         .timed_out = resp.timed_out};
+}
+
+absl::StatusOr<ExecStream> MonitorClient::exec_stream(const ExecStreamRequest& req) const {
+  const ipc::ExecRequest r{.id = req.container_id, .runtime = runtime_ref(req.runtime), .argv = req.argv,
+                           .tty = req.tty, .stdin = req.stdin, .stdout = req.stdout, .stderr = req.stderr};
+  auto ctx = [&](const absl::Status& st) { return annotate(st, "monitor exec ({})", socket_.string()); };
+  const absl::Time deadline = within(kRuntimeCallLimit);
+  absl::StatusOr<UniqueFd> fd = sys::connect_unix(socket_);
+  if (!fd.ok()) return ctx(fd.status());
+  if (absl::Status st = ipc::write_frame(fd->get(), ipc::encode(r), deadline); !st.ok()) return ctx(st);
+  absl::StatusOr<FrameWithFds> first = read_frame_with_fds(fd->get(), deadline);
+  if (!first.ok()) return ctx(first.status());
+  RETURN_IF_ERROR(ipc::status_from_json(first->message));
+  absl::StatusOr<ipc::ExecStarted> started = ipc::decode<ipc::ExecStarted>(first->message);
+  if (!started.ok()) return ctx(started.status());
+  const size_t expected = started->pid == 0 ? 0 : r.fd_count();
+  if (first->fds.size() != expected)
+    return ctx(absl::InternalError(fmt::format("the answer carried {} fds, not {}", first->fds.size(), expected)));
+  ::fcntl(fd->get(), F_SETFL, O_NONBLOCK);
+  ExecStream stream(static_cast<pid_t>(started->pid), std::move(*fd), std::move(first->rest));
+  if (started->pid == 0) {
+    // Never started: the exit with the reason follows at once.
+    for (absl::Time end = absl::Now() + absl::Seconds(10); !stream.exit() && absl::Now() < end;) {
+      pollfd p{.fd = stream.control_fd(), .events = POLLIN, .revents = 0};
+      (void)::poll(&p, 1, 100);
+      if (absl::Status st = stream.read_exit().status(); !st.ok()) return ctx(st);
+    }
+    if (!stream.exit()) return ctx(absl::DeadlineExceededError("no exit for a command that did not start"));
+    return stream;
+  }
+  auto next = first->fds.begin();
+  if (req.tty) {
+    stream.stdout_fd = std::move(*next);
+    stream.terminal = UniqueFd(::fcntl(stream.stdout_fd.get(), F_DUPFD_CLOEXEC, 0));
+    if (req.stdin) stream.stdin_fd = UniqueFd(::fcntl(stream.stdout_fd.get(), F_DUPFD_CLOEXEC, 0));
+    return stream;
+  }
+  if (req.stdin) stream.stdin_fd = std::move(*next++);
+  if (req.stdout) stream.stdout_fd = std::move(*next++);
+  if (req.stderr) stream.stderr_fd = std::move(*next++);
+  return stream;
 }
 
 absl::Status MonitorClient::update_resources(const std::string& id, const OciRuntime& rt,

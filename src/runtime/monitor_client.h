@@ -36,6 +36,7 @@ class MonitorClient final : public PodMonitor {
   absl::StatusOr<ExitRecord> wait(const std::string& id, std::chrono::milliseconds timeout) const override;
   absl::Status delete_container(const std::string& id, const OciRuntime& rt, bool force) const override;
   absl::StatusOr<ExecSyncResult> exec_sync(const ExecSyncRequest& req) const override;
+  absl::StatusOr<ExecStream> exec_stream(const ExecStreamRequest& req) const override;
   absl::Status update_resources(const std::string& id, const OciRuntime& rt,
                                 const std::string& linux_resources_json) const override;
   absl::Status reopen_log(const std::string& id) const override;

@@ -18,6 +18,7 @@
 #include <absl/status/statusor.h>
 #include <absl/time/time.h>
 
+#include "runtime/exec_stream.h"
 #include "runtime/oci_runtime.h"
 
 namespace berth::runtime {
@@ -95,6 +96,9 @@ class PodMonitor {
   // runc delete (--force when asked); forgets the container. Unknown id: OK.
   virtual absl::Status delete_container(const std::string& id, const OciRuntime& rt, bool force) const = 0;
   virtual absl::StatusOr<ExecSyncResult> exec_sync(const ExecSyncRequest& req) const = 0;
+  // Starts a process for a streaming session and hands over its stdio. A command that could
+  // not be started (not found: 127) is an ExecStream whose exit() is already set.
+  virtual absl::StatusOr<ExecStream> exec_stream(const ExecStreamRequest& req) const = 0;
   // runc update --resources: `linux_resources_json` is an OCI LinuxResources object.
   virtual absl::Status update_resources(const std::string& id, const OciRuntime& rt,
                                         const std::string& linux_resources_json) const = 0;

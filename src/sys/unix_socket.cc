@@ -95,7 +95,7 @@ absl::StatusOr<UniqueFd> connect_unix(const std::filesystem::path& path) {
   return fd;
 }
 
-absl::Status send_with_fds(int sock, std::string_view data, std::span<const int> fds) {
+absl::StatusOr<size_t> send_some_with_fds(int sock, std::string_view data, std::span<const int> fds, int flags) {
   iovec iov{const_cast<char*>(data.data()), data.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -113,11 +113,17 @@ absl::Status send_with_fds(int sock, std::string_view data, std::span<const int>
   }
   ssize_t n;
   do {
-    n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+    n = ::sendmsg(sock, &msg, MSG_NOSIGNAL | flags);
   } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
   if (n < 0) return errno_error("sendmsg");
+  return static_cast<size_t>(n);
+}
+
+absl::Status send_with_fds(int sock, std::string_view data, std::span<const int> fds) {
+  ASSIGN_OR_RETURN(const size_t n, send_some_with_fds(sock, data, fds, 0));
   // The fds travelled with the first byte; the rest is plain data.
-  std::string_view rest = data.substr(static_cast<size_t>(n));
+  std::string_view rest = data.substr(n);
   while (!rest.empty()) {
     ssize_t m = ::send(sock, rest.data(), rest.size(), MSG_NOSIGNAL);
     if (m < 0) {

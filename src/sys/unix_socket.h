@@ -46,6 +46,10 @@ absl::StatusOr<UniqueFd> listen_unix(const std::filesystem::path& path, mode_t m
 // Connects; ECONNREFUSED / ENOENT map to Unavailable (nobody serves there).
 absl::StatusOr<UniqueFd> connect_unix(const std::filesystem::path& path);
 
+// One sendmsg of `data` with `fds` attached to its first byte: how much was sent (0 when a
+// nonblocking socket is full, and then the fds were not sent either). `flags` adds to
+// MSG_NOSIGNAL (MSG_DONTWAIT, say).
+absl::StatusOr<size_t> send_some_with_fds(int sock, std::string_view data, std::span<const int> fds, int flags);
 // Sends `data` with `fds` attached to its first byte.
 [[nodiscard]] absl::Status send_with_fds(int sock, std::string_view data, std::span<const int> fds);
 

@@ -73,6 +73,9 @@ class FakePodMonitor final : public runtime::PodMonitor {
     if (!s.ok()) return s;
     return out;
   }
+  absl::StatusOr<runtime::ExecStream> exec_stream(const runtime::ExecStreamRequest&) const override {
+    return absl::UnimplementedError("the fake monitor runs no streaming exec (no core path uses one yet)");
+  }
   absl::Status update_resources(const std::string& id, const runtime::OciRuntime&, const std::string&) const override {
     return with_container("update_resources", id, [](FakeMonitors::Pod&, FakeMonitors::Container&) { return absl::OkStatus(); });
   }

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -348,6 +349,104 @@ TEST_F(MonitorServerTest, SlowExecDoesNotHoldUpOtherRequests) {
   auto r = slow.get();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, 0);
+}
+
+// Reads a blocking fd to EOF.
+std::string read_to_eof(const UniqueFd& fd) {
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// Polls the stream's control connection until the monitor reports the exit.
+absl::StatusOr<runtime::ExecStreamExit> wait_exit(runtime::ExecStream& stream) {
+  for (int i = 0; i < 2000 && !stream.exit(); ++i) {
+    pollfd p{.fd = stream.control_fd(), .events = POLLIN, .revents = 0};
+    (void)::poll(&p, 1, 10);
+    absl::StatusOr<std::optional<runtime::ExecStreamExit>> x = stream.read_exit();
+    if (!x.ok()) return x.status();
+  }
+  if (!stream.exit()) return absl::DeadlineExceededError("no exit within 20 s");
+  return *stream.exit();
+}
+
+bool group_alive(pid_t group) { return ::kill(-group, 0) == 0; }
+
+TEST_F(MonitorServerTest, ExecStreamRelaysStdinToStdoutAndReportsTheExit) {
+  ASSERT_TRUE(create("es", bundle("es", "exec sleep 1000")).ok());
+  auto stream = client().exec_stream(
+      {.container_id = "es", .runtime = runtime_, .argv = {"/bin/sh", "-c", "cat; echo done >&2; exit 3"},
+       .stdin = true, .stdout = true, .stderr = true});
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  EXPECT_GT(stream->pid(), 0);
+  ASSERT_TRUE(stream->stdin_fd && stream->stdout_fd && stream->stderr_fd);
+  EXPECT_FALSE(stream->terminal);
+  ASSERT_EQ(::write(stream->stdin_fd.get(), "hello\n", 6), 6);
+  stream->stdin_fd.reset();  // cat sees EOF
+  EXPECT_EQ(read_to_eof(stream->stdout_fd), "hello\n");
+  EXPECT_EQ(read_to_eof(stream->stderr_fd), "done\n");
+  auto exit = wait_exit(*stream);
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->exit_code, 3);
+  EXPECT_EQ(exit->message, "");
+}
+
+TEST_F(MonitorServerTest, ExecStreamHandsOverOnlyTheStreamsAskedFor) {
+  ASSERT_TRUE(create("eo", bundle("eo", "exec sleep 1000")).ok());
+  // stderr was not asked for: what the command writes there is drained, not a SIGPIPE.
+  auto stream = client().exec_stream({.container_id = "eo", .runtime = runtime_,
+                                      .argv = {"/bin/sh", "-c", "echo e1 >&2; echo out; echo e2 >&2"}, .stdout = true});
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  EXPECT_FALSE(stream->stdin_fd);
+  EXPECT_FALSE(stream->stderr_fd);
+  EXPECT_EQ(read_to_eof(stream->stdout_fd), "out\n");
+  auto exit = wait_exit(*stream);
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->exit_code, 0);
+}
+
+TEST_F(MonitorServerTest, ExecStreamClientThatLeavesHasTheProcessGroupKilled) {
+  ASSERT_TRUE(create("ek", bundle("ek", "exec sleep 1000")).ok());
+  auto stream = client().exec_stream({.container_id = "ek", .runtime = runtime_,
+                                      .argv = {"/bin/sh", "-c", "sleep 300 & echo started; wait"}, .stdout = true});
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  char buf[16];
+  ASSERT_GT(::read(stream->stdout_fd.get(), buf, sizeof buf), 0);  // the background child runs now
+  const pid_t group = ::getpgid(stream->pid());
+  ASSERT_GT(group, 0);
+  ASSERT_TRUE(group_alive(group));
+  *stream = runtime::ExecStream();  // berthd lets go: the client left
+  for (int i = 0; i < 1000 && group_alive(group); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(group_alive(group)) << "the exec's process group outlived its session";
+}
+
+TEST_F(MonitorServerTest, ExecStreamEndsWithItsContainer) {
+  ASSERT_TRUE(create("ec", bundle("ec", "exec sleep 1000")).ok());
+  ASSERT_TRUE(client().start_container("ec", runtime_).ok());
+  auto stream = client().exec_stream({.container_id = "ec", .runtime = runtime_, .argv = {"/bin/sleep", "300"}, .stdout = true});
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  ASSERT_TRUE(client().kill("ec", runtime_, SIGKILL).ok());
+  auto exit = wait_exit(*stream);
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->exit_code, 128 + SIGKILL);
+  ASSERT_TRUE(client().delete_container("ec", runtime_, true).ok());
+}
+
+TEST_F(MonitorServerTest, ExecStreamRefusesBadRequestsAndUnknownContainers) {
+  auto ghost = client().exec_stream({.container_id = "ghost", .runtime = runtime_, .argv = {"/bin/true"}, .stdout = true});
+  EXPECT_EQ(ghost.status().code(), absl::StatusCode::kNotFound) << ghost.status();
+  const std::string rt = fmt::format(R"("runtime":{{"binary":"{}","root":"{}"}})", runtime_.binary.string(), runtime_.root.string());
+  const absl::Status tty_stderr =
+      raw_call(frame_of(R"({"op":"exec","id":"c","argv":["sh"],"tty":true,"stdout":true,"stderr":true,)" + rt + "}"));
+  EXPECT_EQ(tty_stderr.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(tty_stderr.message().find("stderr"), std::string::npos) << tty_stderr;
+  const absl::Status nothing = raw_call(frame_of(R"({"op":"exec","id":"c","argv":["sh"],)" + rt + "}"));
+  EXPECT_EQ(nothing.code(), absl::StatusCode::kInvalidArgument) << nothing;
 }
 
 TEST_F(MonitorServerTest, ReopenLogAfterRotation) {
