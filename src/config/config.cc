@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <system_error>
 
@@ -105,6 +107,18 @@ absl::Status apply_network(Config& cfg, const toml::table& t, std::string_view o
   return absl::OkStatus();
 }
 
+absl::Status apply_stream(Config& cfg, const toml::table& t, std::string_view origin) {
+  for (auto&& [k, v] : t) {
+    const std::string key = "stream." + std::string(k.str());
+    if (k == "address") RETURN_IF_ERROR(read(v, origin, key, cfg.stream.address));
+    else if (k == "port") RETURN_IF_ERROR(read(v, origin, key, cfg.stream.port));
+    else if (k == "idle_timeout_seconds") RETURN_IF_ERROR(read(v, origin, key, cfg.stream.idle_timeout_seconds));
+    else if (k == "max_sessions") RETURN_IF_ERROR(read(v, origin, key, cfg.stream.max_sessions));
+    else return unknown_key(origin, key);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status apply_registries(Config& cfg, const toml::table& t, std::string_view origin) {
   for (auto&& [host, h] : t) {
     const std::string prefix = fmt::format("registries.\"{}\"", host.str());
@@ -167,6 +181,19 @@ absl::Status apply_runtime(Config& cfg, const toml::table& t, std::string_view o
   return absl::OkStatus();
 }
 
+absl::Status validate_stream(const StreamConfig& c) {
+  in6_addr any;
+  if (inet_pton(AF_INET, c.address.c_str(), &any) != 1 && inet_pton(AF_INET6, c.address.c_str(), &any) != 1)
+    return absl::InvalidArgumentError(
+        fmt::format("config: stream.address \"{}\" must be an IPv4 or IPv6 address", c.address));
+  if (c.port < 0 || c.port > 65535)
+    return absl::InvalidArgumentError(fmt::format("config: stream.port {} must be 0 (any free port) to 65535", c.port));
+  if (c.idle_timeout_seconds < 1)
+    return absl::InvalidArgumentError("config: stream.idle_timeout_seconds must be at least 1");
+  if (c.max_sessions < 1) return absl::InvalidArgumentError("config: stream.max_sessions must be at least 1");
+  return absl::OkStatus();
+}
+
 absl::Status validate(const Config& cfg) {
   // Flags are not checked when read: a relative directory would land in the working directory.
   for (const auto& [key, dir] : {std::pair{"root", &cfg.root}, std::pair{"state_dir", &cfg.state_dir}})
@@ -206,6 +233,7 @@ absl::Status validate(const Config& cfg) {
     return absl::InvalidArgumentError("config: network.plugin_timeout_seconds must be at least 1");
   if (cfg.images.search_registries.empty())
     return absl::InvalidArgumentError("config: images.search_registries must name at least one registry");
+  RETURN_IF_ERROR(validate_stream(cfg.stream));
   return absl::OkStatus();
 }
 
@@ -234,6 +262,10 @@ absl::Status apply_toml(Config& cfg, std::string_view text, std::string_view ori
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, key, "a table");
       RETURN_IF_ERROR(key == "containers" ? apply_containers(cfg, *t, origin) : apply_network(cfg, *t, origin));
+    } else if (key == "stream") {
+      const toml::table* t = v.as_table();
+      if (!t) return bad_type(origin, key, "a table");
+      RETURN_IF_ERROR(apply_stream(cfg, *t, origin));
     } else if (key == "images" || key == "registries") {
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, key, "a table");

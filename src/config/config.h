@@ -49,6 +49,14 @@ struct NetworkConfig {
   int64_t plugin_timeout_seconds = 60;  // one plugin call; a plugin still running then is killed
 };
 
+// [stream]: the streaming server exec, attach and port-forward URLs point at.
+struct StreamConfig {
+  std::string address = "127.0.0.1";  // an IP address to listen on (kubelet reaches it from the node)
+  int64_t port = 0;                    // 0: a free port chosen at start
+  int64_t idle_timeout_seconds = 4 * 3600;  // a session with no traffic either way is closed
+  int64_t max_sessions = 128;              // more at once are refused with 429
+};
+
 struct Config {
   std::filesystem::path root = "/var/lib/berth";
   std::filesystem::path state_dir = "/run/berth";
@@ -72,6 +80,7 @@ struct Config {
   std::map<std::string, RegistryHostConfig> registries;
   ContainersConfig containers;
   NetworkConfig network;
+  StreamConfig stream;
 };
 
 // Flags given on the command line; unset ones leave the file's values alone.

@@ -278,17 +278,42 @@ absl::StatusOr<runtime::ExecSyncResult> ContainerService::exec_sync(const OpCont
                                                                     std::chrono::seconds timeout) {
   if (argv.empty()) return absl::InvalidArgumentError("ExecSync: cmd is empty");
   ASSIGN_OR_RETURN(Located l, locate(ref));
+  ASSIGN_OR_RETURN(const ContainerRecord rec, running_record(l, "exec"));
+  return monitor_of(l.pod, op)->exec_sync(
+      {.container_id = rec.id.str(), .runtime = l.runtime, .argv = std::move(argv), .timeout = timeout});
+}
+
+absl::StatusOr<runtime::ExecStreamRequest> ContainerService::prepare_exec(const std::string& ref,
+                                                                          std::vector<std::string> argv, bool tty,
+                                                                          bool stdin, bool stdout, bool stderr) {
+  if (argv.empty()) return absl::InvalidArgumentError("ExecRequest.cmd is empty");
+  if (tty && stderr)
+    return absl::InvalidArgumentError("ExecRequest: tty and stderr cannot both be set (a terminal has one output stream)");
+  if (!stdin && !stdout && !stderr)
+    return absl::InvalidArgumentError("ExecRequest: at least one of stdin, stdout and stderr must be set");
+  ASSIGN_OR_RETURN(Located l, locate(ref));
+  ASSIGN_OR_RETURN(ContainerRecord rec, running_record(l, "exec"));
+  return runtime::ExecStreamRequest{.container_id = rec.id.str(), .runtime = l.runtime, .argv = std::move(argv),
+                                    .tty = tty, .stdin = stdin, .stdout = stdout, .stderr = stderr};
+}
+
+absl::StatusOr<runtime::ExecStream> ContainerService::start_exec(const runtime::ExecStreamRequest& req) {
+  ASSIGN_OR_RETURN(Located l, locate(req.container_id));
+  RETURN_IF_ERROR(running_record(l, "exec").status());
+  return monitor_of(l.pod, OpContext{})->exec_stream(req);
+}
+
+absl::StatusOr<ContainerRecord> ContainerService::running_record(Located& l, std::string_view what) {
   {
     absl::MutexLock op_lock(&l.entry->op_mu);
     RETURN_IF_ERROR(l.entry->still_there());
     RETURN_IF_ERROR(refresh_exit(*l.entry));
   }
-  const ContainerRecord rec = l.entry->snapshot();
+  ContainerRecord rec = l.entry->snapshot();
   if (rec.state != ContainerState::Running)
     return absl::FailedPreconditionError(
-        fmt::format("container {} is {}, exec needs a running container", rec.id.str(), to_string(rec.state)));
-  return monitor_of(l.pod, op)->exec_sync(
-      {.container_id = rec.id.str(), .runtime = l.runtime, .argv = std::move(argv), .timeout = timeout});
+        fmt::format("container {} is {}, {} needs a running container", rec.id.str(), to_string(rec.state), what));
+  return rec;
 }
 
 absl::Status ContainerService::update_resources(const OpContext& op, const std::string& ref,

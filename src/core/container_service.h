@@ -63,6 +63,12 @@ class ContainerService {
   std::vector<ContainerRecord> list(const ContainerFilter& f);
   absl::StatusOr<runtime::ExecSyncResult> exec_sync(const OpContext& op, const std::string& ref,
                                                     std::vector<std::string> argv, std::chrono::seconds timeout);
+  // Streaming exec, in two steps: prepare_exec checks the request and the container when the
+  // URL is asked for (bad requests fail before anything starts); start_exec, when the client
+  // connects, checks again and starts the process in the pod's monitor.
+  absl::StatusOr<runtime::ExecStreamRequest> prepare_exec(const std::string& ref, std::vector<std::string> argv, bool tty,
+                                                          bool stdin, bool stdout, bool stderr);
+  absl::StatusOr<runtime::ExecStream> start_exec(const runtime::ExecStreamRequest& req);
   absl::Status update_resources(const OpContext& op, const std::string& ref, const spec::ResourcesInput& r);
   absl::Status reopen_log(const OpContext& op, const std::string& ref);
 
@@ -122,6 +128,9 @@ class ContainerService {
     runtime::OciRuntime runtime;
   };
   absl::StatusOr<Located> locate(const std::string& ref) const;
+  // The record once its exit (if any) is applied; FailedPrecondition, naming `what` needs it
+  // running, when it is not.
+  absl::StatusOr<ContainerRecord> running_record(Located& l, std::string_view what);
   // The pod's monitor, each call bounded by the request's deadline (at most max_call).
   std::unique_ptr<runtime::PodMonitor> monitor_of(const PodRecord& pod, const OpContext& op) const;
   // Applies an exit file, if the monitor wrote one, to a Created/Running record.

@@ -20,6 +20,7 @@
 #include "spec/user_namespace.h"
 #include "sys/fs.h"
 #include "sys/mounts.h"
+#include "sys/netns_connect.h"
 
 namespace berth::core {
 namespace fs = std::filesystem;
@@ -301,6 +302,29 @@ void SandboxService::on_container_exit(const std::string& /*pod_id*/, const std:
 void SandboxService::on_monitor_gone(const std::string& pod_id) {
   absl::Status s = take_over(pod_id);
   if (!s.ok() && !absl::IsNotFound(s)) BERTH_LOG(err, "[pod={}] taking over from its dead monitor: {}", pod_id, s.ToString());
+}
+
+absl::StatusOr<std::string> SandboxService::prepare_port_forward(const std::string& ref,
+                                                                 const std::vector<int32_t>& ports) const {
+  for (int32_t p : ports)
+    if (p < 1 || p > 65535)
+      return absl::InvalidArgumentError(fmt::format("PortForwardRequest.port {} is not a TCP port (1-65535)", p));
+  ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
+  const PodRecord rec = e->snapshot();
+  if (rec.state != PodState::Ready)
+    return absl::FailedPreconditionError(
+        fmt::format("pod sandbox {} is not ready: port-forward needs a running pod", rec.id.str()));
+  return rec.id.str();
+}
+
+absl::StatusOr<UniqueFd> SandboxService::dial_port(const std::string& pod_id, uint16_t port) const {
+  ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(pod_id));
+  const PodRecord rec = e->snapshot();
+  if (rec.state != PodState::Ready)
+    return absl::FailedPreconditionError(fmt::format("pod sandbox {} is no longer ready", rec.id.str()));
+  absl::StatusOr<UniqueFd> fd = sys::connect_loopback(netns_path(rec), port, absl::Seconds(10));
+  if (!fd.ok()) return annotate(fd.status(), "pod sandbox {}", rec.id.str());
+  return fd;
 }
 
 absl::StatusOr<PodView> SandboxService::status(const std::string& ref, bool verbose) const {

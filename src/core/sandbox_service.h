@@ -41,6 +41,11 @@ class SandboxService final : public runtime::MonitorEventSink {
   // Stops and removes everything the pod created. NotFound when unknown.
   absl::Status remove(const OpContext& op, const std::string& ref);
   absl::StatusOr<PodView> status(const std::string& ref, bool verbose) const;
+  // Port-forward, in two steps like exec: prepare_port_forward checks the request when the
+  // URL is asked for (the pod's id back); dial_port connects, for each forwarded connection,
+  // to the port on the pod's loopback (the host's for a host-network pod).
+  absl::StatusOr<std::string> prepare_port_forward(const std::string& ref, const std::vector<int32_t>& ports) const;
+  absl::StatusOr<UniqueFd> dial_port(const std::string& pod_id, uint16_t port) const;
   // UpdatePodSandboxResources: records the new overhead / resources (nullopt: unchanged) and
   // writes them into the pod's group when berth made it (a Ready pod's). Limits the new values
   // leave unset keep their old value in the group. NotFound when unknown.

@@ -21,4 +21,25 @@ grpc::Status RuntimeService::ExecSync(Ctx* ctx, const v1::ExecSyncRequest* req, 
   });
 }
 
+grpc::Status RuntimeService::Exec(Ctx* ctx, const v1::ExecRequest* req, v1::ExecResponse* resp) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "Exec", req->container_id(), [&](const core::OpContext&) {
+    ASSIGN_OR_RETURN(runtime::ExecStreamRequest exec,
+                     containers_.prepare_exec(req->container_id(), {req->cmd().begin(), req->cmd().end()}, req->tty(),
+                                              req->stdin(), req->stdout(), req->stderr()));
+    ASSIGN_OR_RETURN(std::string url, stream_urls_.exec(std::move(exec)));
+    resp->set_url(std::move(url));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RuntimeService::PortForward(Ctx* ctx, const v1::PortForwardRequest* req, v1::PortForwardResponse* resp) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "PortForward", req->pod_sandbox_id(), [&](const core::OpContext&) {
+    const std::vector<int32_t> ports(req->port().begin(), req->port().end());
+    ASSIGN_OR_RETURN(std::string pod, pods_.prepare_port_forward(req->pod_sandbox_id(), ports));
+    ASSIGN_OR_RETURN(std::string url, stream_urls_.port_forward(std::move(pod), {ports.begin(), ports.end()}));
+    resp->set_url(std::move(url));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace berth::cri

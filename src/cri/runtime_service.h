@@ -2,6 +2,7 @@
 // The CRI RuntimeService: each handler validates, converts, calls one core method and
 // converts back (STYLE.md 2.1). Members are defined across *_rpcs.cc by RPC family.
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,11 +20,18 @@ struct RuntimeInfo {
   std::vector<std::string> runtime_handlers;  // configured handler names; Status lists them
 };
 
+// Park a prepared request on the streaming server and return its one-time URL.
+struct StreamUrls {
+  std::function<absl::StatusOr<std::string>(runtime::ExecStreamRequest)> exec;
+  std::function<absl::StatusOr<std::string>(std::string pod_id, std::vector<uint16_t> ports)> port_forward;
+};
+
 class RuntimeService final : public v1::RuntimeService::Service {
  public:
   RuntimeService(const std::atomic<bool>& ready, core::SandboxService& pods, core::ContainerService& containers,
-                 RuntimeInfo info)
-      : ready_(ready), pods_(pods), containers_(containers), info_(std::move(info)) {}
+                 RuntimeInfo info, StreamUrls stream_urls)
+      : ready_(ready), pods_(pods), containers_(containers), info_(std::move(info)),
+        stream_urls_(std::move(stream_urls)) {}
 
   using Ctx = grpc::ServerContext;
   // runtime_info_rpcs.cc
@@ -48,14 +56,14 @@ class RuntimeService final : public v1::RuntimeService::Service {
   grpc::Status ReopenContainerLog(Ctx*, const v1::ReopenContainerLogRequest*, v1::ReopenContainerLogResponse*) override;
   // exec_rpcs.cc
   grpc::Status ExecSync(Ctx*, const v1::ExecSyncRequest*, v1::ExecSyncResponse*) override;
+  grpc::Status Exec(Ctx*, const v1::ExecRequest*, v1::ExecResponse*) override;
+  grpc::Status PortForward(Ctx*, const v1::PortForwardRequest*, v1::PortForwardResponse*) override;
   // unimplemented_rpcs.cc: each answers UNIMPLEMENTED naming itself and the reason.
   grpc::Status StreamPodSandboxes(Ctx*, const v1::StreamPodSandboxesRequest*,
                                   grpc::ServerWriter<v1::StreamPodSandboxesResponse>*) override;
   grpc::Status StreamContainers(Ctx*, const v1::StreamContainersRequest*,
                                 grpc::ServerWriter<v1::StreamContainersResponse>*) override;
-  grpc::Status Exec(Ctx*, const v1::ExecRequest*, v1::ExecResponse*) override;
   grpc::Status Attach(Ctx*, const v1::AttachRequest*, v1::AttachResponse*) override;
-  grpc::Status PortForward(Ctx*, const v1::PortForwardRequest*, v1::PortForwardResponse*) override;
   grpc::Status ContainerStats(Ctx*, const v1::ContainerStatsRequest*, v1::ContainerStatsResponse*) override;
   grpc::Status ListContainerStats(Ctx*, const v1::ListContainerStatsRequest*, v1::ListContainerStatsResponse*) override;
   grpc::Status StreamContainerStats(Ctx*, const v1::StreamContainerStatsRequest*,
@@ -85,6 +93,7 @@ class RuntimeService final : public v1::RuntimeService::Service {
   core::SandboxService& pods_;
   core::ContainerService& containers_;
   const RuntimeInfo info_;
+  const StreamUrls stream_urls_;
 };
 
 }  // namespace berth::cri

@@ -39,6 +39,7 @@
 #include "runtime/monitor_processes.h"
 #include "runtime/runtime_cli.h"
 #include "store/metadata_store.h"
+#include "stream/stream_server.h"
 #include "sys/fs.h"
 #include "sys/mounter.h"
 #include "sys/unix_socket.h"
@@ -149,10 +150,25 @@ absl::Status run(const config::Config& cfg) {
   std::atomic<bool> ready{false};
   std::vector<std::string> handler_names;
   for (const auto& [name, rt] : cfg.runtimes) handler_names.push_back(name);
+  // Exec and PortForward URLs point at the streaming server; the client's connection starts
+  // the process or dials the port.
+  static const RealClock clock;
+  ASSIGN_OR_RETURN(std::unique_ptr<stream::StreamServer> streams,
+                   stream::StreamServer::start(
+                       {.address = cfg.stream.address,
+                        .port = static_cast<uint16_t>(cfg.stream.port),
+                        .idle_timeout = std::chrono::seconds(cfg.stream.idle_timeout_seconds),
+                        .max_sessions = static_cast<size_t>(cfg.stream.max_sessions)},
+                       clock, [&containers](const runtime::ExecStreamRequest& r) { return containers.start_exec(r); },
+                       [&pods](const std::string& pod, uint16_t port) { return pods.dial_port(pod, port); }));
   cri::RuntimeService runtime_rpc(ready, pods, containers,
                                   {.version = kVersion,
                                    .cgroup_mode = std::string(cgroup::to_string(cgroups.mode())),
-                                   .runtime_handlers = std::move(handler_names)});
+                                   .runtime_handlers = std::move(handler_names)},
+                                  {.exec = [&streams](runtime::ExecStreamRequest r) { return streams->exec_url(std::move(r)); },
+                                   .port_forward = [&streams](std::string pod, std::vector<uint16_t> ports) {
+                                     return streams->port_forward_url({.pod_id = std::move(pod), .ports = std::move(ports)});
+                                   }});
   cri::ImageService image_rpc(ready, image_service);
   cri::AdminService admin_rpc(ready, image_service);
 
@@ -182,8 +198,8 @@ absl::Status run(const config::Config& cfg) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return absl::UnavailableError(fmt::format("cannot listen on {}", cfg.listen.string()));
   if (::chmod(cfg.listen.c_str(), 0660) != 0) return errno_error("chmod {}", cfg.listen.string());
-  BERTH_LOG(info, "berthd {} serving on {} (root {}, state {})", kVersion, cfg.listen.string(), cfg.root.string(),
-            cfg.state_dir.string());
+  BERTH_LOG(info, "berthd {} serving on {} (root {}, state {}; streaming on {})", kVersion, cfg.listen.string(),
+            cfg.root.string(), cfg.state_dir.string(), streams->base_url());
 
   sigset_t stop;
   sigemptyset(&stop);

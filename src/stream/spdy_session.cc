@@ -67,11 +67,11 @@ absl::Status ServerSession::handle(Frame& frame) {
       return absl::OkStatus();
     }
     const auto n = static_cast<int64_t>(data->data.size());
-    if (n > session_receive_left_)
+    if (flow_controlled_ && n > session_receive_left_)
       return protocol_error(fmt::format("SPDY: the client sent {} bytes beyond the session's window", n - session_receive_left_));
     session_receive_left_ -= n;
     Stream& s = it->second;
-    if (n > s.receive_left) {
+    if (flow_controlled_ && n > s.receive_left) {
       reset(data->stream_id, RstStatus::FlowControlError);
       return absl::OkStatus();
     }
@@ -91,6 +91,7 @@ absl::Status ServerSession::handle(Frame& frame) {
   if (auto* settings = std::get_if<Settings>(&frame)) {
     for (const Setting& e : settings->entries) {
       if (e.id != kSettingInitialWindowSize) continue;
+      flow_controlled_ = true;
       if (e.value > kMaxWindow) return protocol_error(fmt::format("SPDY: initial window {} is over 2^31-1", e.value));
       const int64_t delta = static_cast<int64_t>(e.value) - initial_send_window_;
       initial_send_window_ = e.value;
@@ -108,6 +109,7 @@ absl::Status ServerSession::handle(Frame& frame) {
     return absl::OkStatus();
   }
   if (auto* update = std::get_if<WindowUpdate>(&frame)) {
+    flow_controlled_ = true;
     if (update->stream_id == 0) {
       session_send_window_ += update->delta;
       if (session_send_window_ > kMaxWindow) return protocol_error("SPDY: the session's send window went over 2^31-1");
@@ -182,10 +184,11 @@ void ServerSession::consumed(uint32_t stream, size_t n) {
 void ServerSession::flush() {
   std::vector<uint32_t> done;
   for (auto& [id, s] : streams_) {
-    while (!s.queue.empty() && s.send_window > 0 && session_send_window_ > 0) {
+    while (!s.queue.empty() && (!flow_controlled_ || (s.send_window > 0 && session_send_window_ > 0))) {
       std::string& front = s.queue.front();
-      const size_t n = std::min<size_t>({front.size(), static_cast<size_t>(s.send_window),
-                                         static_cast<size_t>(session_send_window_), kMaxDataFrame});
+      const size_t n = flow_controlled_ ? std::min<size_t>({front.size(), static_cast<size_t>(s.send_window),
+                                                            static_cast<size_t>(session_send_window_), kMaxDataFrame})
+                                        : std::min(front.size(), kMaxDataFrame);
       const bool last = n == front.size() && s.queue.size() == 1 && s.fin_queued;
       out_ += codec_.encode(DataFrame{.stream_id = id, .fin = last, .data = front.substr(0, n)});
       s.send_window -= static_cast<int64_t>(n);
@@ -217,6 +220,12 @@ std::string ServerSession::take_output() {
 size_t ServerSession::queued(uint32_t stream) const {
   auto it = streams_.find(stream);
   return it == streams_.end() ? 0 : it->second.queued_bytes;
+}
+
+size_t ServerSession::queued() const {
+  size_t n = 0;
+  for (const auto& [id, s] : streams_) n += s.queued_bytes;
+  return n;
 }
 
 }  // namespace berth::stream::spdy

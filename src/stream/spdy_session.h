@@ -1,9 +1,16 @@
 #pragma once
 // The server side of one SPDY/3.1 session, without I/O: bytes from the client go in, events
 // come out, and the bytes to send wait in output() for the owner's socket. It keeps the
-// protocol's rules: client streams are odd and increasing, PINGs are echoed, data respects
-// both flow-control windows (per stream and per session) in each direction, and a client
+// protocol's rules: client streams are odd and increasing, PINGs are echoed, and a client
 // that breaks a rule gets RST_STREAM (one stream) or GOAWAY (the session).
+//
+// Flow control: the SPDY library every kubelet-side client uses (spdystream: kubectl,
+// crictl, kubelet's proxy) neither sends WINDOW_UPDATE nor honours one, so holding data back
+// for a window would stall such a client after 64 KiB. The session therefore enforces both
+// windows (per stream and per session, each direction) only once the client has shown it does
+// flow control: a WINDOW_UPDATE or a SETTINGS with an initial window. Before that, data flows
+// unbounded and the owner's socket (TCP) is what pushes back. WINDOW_UPDATEs are granted
+// either way.
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -45,10 +52,13 @@ class ServerSession {
 
   // Bytes for the socket, as much as the client's windows allow now; empties it.
   std::string take_output();
-  // Bytes queued on a stream that the client's windows hold back.
+  // Bytes queued on a stream (or on all) that the client's windows hold back.
   size_t queued(uint32_t stream) const;
+  size_t queued() const;
   bool open(uint32_t stream) const { return streams_.contains(stream); }
   bool going_away() const { return going_away_; }
+  // True once the client has shown it does SPDY/3.1 flow control.
+  bool flow_controlled() const { return flow_controlled_; }
 
  private:
   struct Stream {
@@ -75,6 +85,7 @@ class ServerSession {
   int64_t session_receive_left_;
   std::string out_;
   bool going_away_ = false;
+  bool flow_controlled_ = false;
 };
 
 }  // namespace berth::stream::spdy

@@ -26,7 +26,15 @@ class CriServiceTest : public CoreTest {
     CoreTest::SetUp();
     if (HasFatalFailure()) return;
     service_ = std::make_unique<cri::RuntimeService>(
-        ready_, *pods_, *containers_, cri::RuntimeInfo{.version = "test", .cgroup_mode = "v2", .runtime_handlers = {"runc"}});
+        ready_, *pods_, *containers_, cri::RuntimeInfo{.version = "test", .cgroup_mode = "v2", .runtime_handlers = {"runc"}},
+        cri::StreamUrls{.exec = [this](runtime::ExecStreamRequest r) -> absl::StatusOr<std::string> {
+                          issued_.push_back(std::move(r));
+                          return "http://127.0.0.1:1/exec/token";
+                        },
+                        .port_forward = [this](std::string, std::vector<uint16_t>) -> absl::StatusOr<std::string> {
+                          ++port_forwards_issued_;
+                          return "http://127.0.0.1:1/portforward/token";
+                        }});
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
@@ -62,6 +70,8 @@ class CriServiceTest : public CoreTest {
   }
 
   std::atomic<bool> ready_{true};
+  std::vector<runtime::ExecStreamRequest> issued_;  // what Exec parked on the "streaming server"
+  int port_forwards_issued_ = 0;
   std::unique_ptr<cri::RuntimeService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::RuntimeService::Stub> stub_;
@@ -120,6 +130,53 @@ TEST_F(CriServiceTest, BadRequestsNameTheField) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "metadata.name")) << s.error_message();
   expect_nothing_left();
+}
+
+TEST_F(CriServiceTest, ExecRequestsThatCannotRunGetNoUrl) {
+  auto exec = [&](const std::string& id, bool tty, bool stdin, bool stdout, bool stderr) {
+    v1::ExecRequest req;
+    req.set_container_id(id);
+    req.add_cmd("sh");
+    req.set_tty(tty);
+    req.set_stdin(stdin);
+    req.set_stdout(stdout);
+    req.set_stderr(stderr);
+    v1::ExecResponse resp;
+    return stub_->Exec(ctx().get(), req, &resp);
+  };
+  grpc::Status s = exec("0123456789ab", true, true, true, true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "tty and stderr")) << s.error_message();
+  s = exec("0123456789ab", false, false, false, false);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "at least one of stdin, stdout and stderr")) << s.error_message();
+  s = exec("0123456789ab", false, false, true, false);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  EXPECT_TRUE(issued_.empty()) << "no token was issued for a request that cannot run";
+}
+
+TEST_F(CriServiceTest, PortForwardChecksThePortsAndThePod) {
+  std::string pod;
+  ASSERT_TRUE(run_pod(pod_config("pf"), &pod).ok());
+  auto forward = [&](const std::string& id, std::vector<int32_t> ports, std::string* url = nullptr) {
+    v1::PortForwardRequest req;
+    req.set_pod_sandbox_id(id);
+    for (int32_t p : ports) req.add_port(p);
+    v1::PortForwardResponse resp;
+    grpc::Status s = stub_->PortForward(ctx().get(), req, &resp);
+    if (url) *url = resp.url();
+    return s;
+  };
+  grpc::Status s = forward(pod, {0});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "PortForwardRequest.port 0")) << s.error_message();
+  EXPECT_EQ(forward(pod, {70000}).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(forward("0123456789ab", {80}).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(port_forwards_issued_, 0);
+  std::string url;
+  ASSERT_TRUE(forward(pod, {80, 443}, &url).ok());
+  EXPECT_EQ(url, "http://127.0.0.1:1/portforward/token");
+  EXPECT_EQ(port_forwards_issued_, 1);
 }
 
 }  // namespace

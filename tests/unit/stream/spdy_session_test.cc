@@ -71,6 +71,7 @@ TEST_F(SpdySessionTest, StreamsOpenCarryDataBothWaysAndHalfClose) {
 
 TEST_F(SpdySessionTest, SendingWaitsForTheClientsWindows) {
   make();
+  ASSERT_TRUE(client_sends(Settings{.entries = {{.id = kSettingInitialWindowSize, .value = kDefaultWindow}}}).ok());
   ASSERT_TRUE(client_sends(SynStream{.stream_id = 1, .headers = {{"streamtype", "stdout"}}}).ok());
   session_->reply(1);
   session_->send(1, std::string(100 << 10, 'x'), true);
@@ -99,6 +100,7 @@ TEST_F(SpdySessionTest, SettingsChangeTheWindowOfOpenStreams) {
 
 TEST_F(SpdySessionTest, ReceiveWindowIsGrantedBackAsTheOwnerConsumes) {
   make(16 << 10);
+  ASSERT_TRUE(client_sends(WindowUpdate{.stream_id = 0, .delta = 1}).ok());  // a client that does flow control
   ASSERT_TRUE(client_sends(SynStream{.stream_id = 1, .headers = {{"streamtype", "stdin"}}}).ok());
   ASSERT_TRUE(client_sends(DataFrame{.stream_id = 1, .data = std::string(16 << 10, 'a')}).ok());
   EXPECT_TRUE(server_frames().empty()) << "nothing granted before the owner consumed it";
@@ -118,6 +120,24 @@ TEST_F(SpdySessionTest, ReceiveWindowIsGrantedBackAsTheOwnerConsumes) {
   EXPECT_TRUE(stream_grant);
   ASSERT_TRUE(client_sends(DataFrame{.stream_id = 3, .data = std::string(16 << 10, 'd')}).ok());
   EXPECT_EQ(received_[3].size(), 26u << 10);
+}
+
+// kubelet's clients (spdystream) never grant window: they get all the data, and what they
+// send past our window is taken, not reset.
+TEST_F(SpdySessionTest, AClientThatDoesNoFlowControlIsNotHeldToWindows) {
+  make(16 << 10);
+  ASSERT_TRUE(client_sends(SynStream{.stream_id = 1, .headers = {{"streamtype", "stdout"}}}).ok());
+  ASSERT_TRUE(client_sends(SynStream{.stream_id = 3, .headers = {{"streamtype", "stdin"}}}).ok());
+  session_->reply(1);
+  session_->reply(3);
+  session_->send(1, std::string(200 << 10, 'x'), true);
+  bool fin = false;
+  EXPECT_EQ(data_on(server_frames(), 1, &fin).size(), 200u << 10);
+  EXPECT_TRUE(fin);
+  ASSERT_TRUE(client_sends(DataFrame{.stream_id = 3, .data = std::string(100 << 10, 'a')}).ok());
+  EXPECT_EQ(received_[3].size(), 100u << 10);
+  EXPECT_FALSE(session_->flow_controlled());
+  EXPECT_FALSE(session_->going_away());
 }
 
 TEST_F(SpdySessionTest, PingsAreEchoedAndGoAwayRefusesNewStreams) {

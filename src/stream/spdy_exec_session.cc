@@ -1,0 +1,139 @@
+#include "stream/spdy_exec_session.h"
+
+#include "base/log.h"
+#include "stream/exit_status.h"
+
+namespace berth::stream {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+std::optional<Channel> channel_named(std::string_view type) {
+  if (type == "stdin") return Channel::Stdin;
+  if (type == "stdout") return Channel::Stdout;
+  if (type == "stderr") return Channel::Stderr;
+  if (type == "error") return Channel::Error;
+  if (type == "resize") return Channel::Resize;
+  return std::nullopt;
+}
+
+}  // namespace
+
+SpdyExecSession::SpdyExecSession(asio::ip::tcp::socket socket, ExecSessionSetup setup, std::string already_read)
+    : SpdyConnection(std::move(socket), setup.idle_timeout, std::move(already_read),
+                     "exec in " + setup.request.container_id),
+      setup_(std::move(setup)), creation_timer_(io()) {}
+
+SpdyExecSession::~SpdyExecSession() {
+  if (relay_) relay_->abandon();
+}
+
+void SpdyExecSession::on_start() {
+  creation_timer_.expires_after(kStreamCreationTimeout);
+  creation_timer_.async_wait([self = self<SpdyExecSession>()](error_code ec) {
+    if (ec || self->exec_requested_ || self->ended()) return;
+    BERTH_LOG(warn, "{}: the client opened {} of {} streams in {}s; closing", self->name(), self->streams_seen_,
+              self->expected_streams(), kStreamCreationTimeout.count());
+    self->finish();
+  });
+}
+
+size_t SpdyExecSession::expected_streams() const {
+  const runtime::ExecStreamRequest& r = setup_.request;
+  return 1 + r.stdin + r.stdout + r.stderr + (r.tty && setup_.protocol.resize());
+}
+
+void SpdyExecSession::on_stream(uint32_t id, const spdy::HeaderBlock& headers) {
+  const std::string type = spdy::header_value(headers, "streamtype");
+  const std::optional<Channel> c = channel_named(type);
+  if (!c || streams_[static_cast<size_t>(*c)]) {
+    BERTH_LOG(debug, "{}: refusing stream {} of type \"{}\"", name(), id, type);
+    session().reset(id, spdy::RstStatus::RefusedStream);
+    return;
+  }
+  streams_[static_cast<size_t>(*c)] = id;
+  session().reply(id);
+  if (++streams_seen_ == expected_streams() && !exec_requested_) start_exec();
+}
+
+void SpdyExecSession::on_data(uint32_t id, std::string_view data) {
+  if (id == stream_of(Channel::Stdin)) {
+    hold_input(data.size());
+    if (relay_) events_.on_stdin(data);
+    else early_stdin_.append(data);
+    return;
+  }
+  session().consumed(id, data.size());
+  if (id != stream_of(Channel::Resize)) return;  // data on an output stream: nothing reads it
+  std::vector<TerminalSize> sizes;
+  if (absl::Status s = resize_.feed(data, sizes); !s.ok()) {
+    BERTH_LOG(debug, "{}: {}", name(), std::string(s.message()));
+    session().reset(id, spdy::RstStatus::ProtocolError);
+    streams_[static_cast<size_t>(Channel::Resize)].reset();
+    return;
+  }
+  for (const TerminalSize& size : sizes) {
+    if (relay_) events_.on_resize(size);
+    else early_size_ = size;
+  }
+}
+
+void SpdyExecSession::on_remote_close(uint32_t id) {
+  if (id != stream_of(Channel::Stdin)) return;
+  if (relay_) events_.on_stdin_end();
+  else early_stdin_end_ = true;
+}
+
+void SpdyExecSession::on_writable() {
+  if (events_.on_writable) events_.on_writable();
+}
+
+void SpdyExecSession::on_end() {
+  creation_timer_.cancel();
+  if (relay_) {
+    relay_->abandon();  // the monitor kills the process once the relay lets go of it
+    relay_.reset();
+  }
+}
+
+void SpdyExecSession::start_exec() {
+  exec_requested_ = true;
+  creation_timer_.cancel();
+  start_exec_async(io(), setup_, [self = self<SpdyExecSession>()](absl::StatusOr<runtime::ExecStream> exec) {
+    self->exec_started(std::move(exec));
+  });
+}
+
+void SpdyExecSession::exec_started(absl::StatusOr<runtime::ExecStream> exec) {
+  if (ended()) return;  // the client left while the process started: dropping it kills it
+  if (!exec.ok()) {
+    BERTH_LOG(info, "{}: {}", name(), std::string(exec.status().message()));
+    const std::string message(exec.status().message());
+    send(Channel::Error, setup_.protocol.status_json() ? failure_status_json(message) : message);
+    for (Channel c : {Channel::Stdout, Channel::Stderr, Channel::Error}) close(c);
+    finish();
+    return;
+  }
+  relay_ = std::make_shared<ExecRelay>(io(), std::move(*exec), setup_.protocol, *this);
+  relay_->start();
+  if (early_size_) events_.on_resize(*early_size_);  // first: what the client typed may depend on it
+  if (!early_stdin_.empty()) events_.on_stdin(std::exchange(early_stdin_, {}));
+  if (early_stdin_end_) events_.on_stdin_end();
+}
+
+void SpdyExecSession::send(Channel c, std::string data) {
+  if (std::optional<uint32_t> id = stream_of(c)) SpdyConnection::send(*id, std::move(data));
+}
+
+void SpdyExecSession::close(Channel c) {
+  if (std::optional<uint32_t> id = stream_of(c)) SpdyConnection::send(*id, {}, /*fin=*/true);
+}
+
+void SpdyExecSession::stdin_consumed(size_t n) {
+  if (std::optional<uint32_t> id = stream_of(Channel::Stdin)) session().consumed(*id, n);
+  release_input(n);
+  flush();
+}
+
+}  // namespace berth::stream

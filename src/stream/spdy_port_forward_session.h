@@ -1,0 +1,65 @@
+#pragma once
+// A port-forward session over SPDY/3.1 (protocol portforward.k8s.io): each forwarded
+// connection is a pair of streams the client opens with the same requestID and port
+// headers, streamType "data" and "error". Once both are there berth connects to the port on
+// the pod's loopback and copies bytes both ways; a connection that fails says why on the
+// error stream. The session lives until the client closes it, for as many pairs as it opens.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "stream/port_forward.h"
+#include "stream/spdy_connection.h"
+
+namespace berth::stream {
+
+class ForwardedConnection;
+
+struct PortForwardSetup {
+  PortForwardRequest request;
+  PortDialer dialer;
+  boost::asio::thread_pool* workers = nullptr;
+  std::chrono::seconds idle_timeout{4 * 3600};
+  std::shared_ptr<void> slot;  // held while the session lives: it counts against the server's cap
+};
+
+class SpdyPortForwardSession final : public SpdyConnection {
+ public:
+  SpdyPortForwardSession(boost::asio::ip::tcp::socket socket, PortForwardSetup setup, std::string already_read);
+  ~SpdyPortForwardSession() override;
+
+  // For ForwardedConnection: its bytes from the pod, and its end.
+  void from_pod(const std::string& request_id, std::string data);
+  void pod_closed(const std::string& request_id);
+  void input_taken(const std::string& request_id, size_t n);
+  size_t pending_output() const { return backlog(); }
+
+ private:
+  struct Pair {
+    uint16_t port = 0;
+    std::optional<uint32_t> data, error;
+    std::shared_ptr<ForwardedConnection> conn;
+    std::string early;  // data before the connection was made
+    bool early_end = false, dialing = false;
+    bool pod_done = false, client_done = false;  // each side's end; both: the pair is forgotten
+  };
+  void on_stream(uint32_t id, const spdy::HeaderBlock& headers) override;
+  void on_data(uint32_t id, std::string_view data) override;
+  void on_remote_close(uint32_t id) override;
+  void on_writable() override;
+  void on_end() override;
+  void dial(const std::string& request_id);
+  void dialed(const std::string& request_id, absl::StatusOr<UniqueFd> fd);
+  void fail_pair(const std::string& request_id, const std::string& message);
+  Pair* pair_of_stream(uint32_t id, std::string* request_id = nullptr);
+  void forget_if_done(const std::string& request_id);
+
+  PortForwardSetup setup_;
+  std::map<std::string, Pair> pairs_;          // by requestID
+  std::map<uint32_t, std::string> requests_;   // stream id -> requestID
+};
+
+}  // namespace berth::stream

@@ -1,0 +1,283 @@
+#include "stream/stream_server.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <absl/strings/ascii.h>
+#include <absl/strings/match.h>
+#include <absl/strings/strip.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/status.h"
+#include "stream/protocols.h"
+#include "stream/spdy_exec_session.h"
+#include "stream/spdy_port_forward_session.h"
+#include "stream/token_store.h"
+#include "stream/websocket_exec_session.h"
+
+namespace berth::stream {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::chrono::seconds kRequestTimeout{30};  // for the client's HTTP request to arrive whole
+constexpr size_t kMaxRequestHeader = 16 << 10;
+constexpr size_t kWorkers = 4;  // exec starts at once (each a `runc exec` in a monitor)
+
+using Request = http::request<http::string_body>;
+
+bool is_spdy_upgrade(const Request& req) {
+  return absl::EqualsIgnoreCase(std::string(req[http::field::upgrade]), "SPDY/3.1") &&
+         absl::StrContains(absl::AsciiStrToLower(std::string(req[http::field::connection])), "upgrade");
+}
+
+std::vector<std::string> header_values(const Request& req, std::string_view name) {
+  std::vector<std::string> out;
+  for (auto range = req.equal_range(beast::string_view(name.data(), name.size())); range.first != range.second; ++range.first)
+    out.emplace_back(range.first->value());
+  return out;
+}
+
+std::string url_host(const asio::ip::address& a) {
+  if (a.is_unspecified()) return a.is_v6() ? "[::1]" : "127.0.0.1";  // reachable from this node
+  return a.is_v6() ? fmt::format("[{}]", a.to_string()) : a.to_string();
+}
+
+}  // namespace
+
+class StreamServer::Impl {
+ public:
+  Impl(StreamServerOptions options, const Clock& clock, ExecStarter exec, PortDialer dial)
+      : options_(std::move(options)), exec_(std::move(exec)), dial_(std::move(dial)),
+        exec_tokens_(clock, absl::FromChrono(options_.token_ttl)),
+        port_forward_tokens_(clock, absl::FromChrono(options_.token_ttl)) {}
+
+  ~Impl() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+    workers_.join();  // starts in flight finish; their results are dropped with the loop
+  }
+
+  absl::Status listen() {
+    error_code ec;
+    const asio::ip::address address = asio::ip::make_address(options_.address, ec);
+    if (ec) return absl::InvalidArgumentError(fmt::format("stream server: \"{}\" is not an IP address", options_.address));
+    const tcp::endpoint at(address, options_.port);
+    // Every socket close-on-exec from its first instant: berthd starts monitors, runc and CNI
+    // plugins from other threads, and a child that inherited the listener would hold the
+    // port after berthd is gone (asio's own sockets are not created so).
+    const int listener = ::socket(at.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0) return errno_error("stream server: socket");
+    if (acceptor_.assign(at.protocol(), listener, ec); !ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(at, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return absl::UnavailableError(fmt::format("stream server: listen on {}:{}: {}", options_.address, options_.port, ec.message()));
+    base_url_ = fmt::format("http://{}:{}", url_host(address), acceptor_.local_endpoint().port());
+    accept();
+    thread_ = std::thread([this] { io_.run(); });
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> exec_url(runtime::ExecStreamRequest r) {
+    ASSIGN_OR_RETURN(std::string token, exec_tokens_.issue(std::move(r)));
+    return fmt::format("{}/exec/{}", base_url_, token);
+  }
+
+  absl::StatusOr<std::string> port_forward_url(PortForwardRequest r) {
+    ASSIGN_OR_RETURN(std::string token, port_forward_tokens_.issue(std::move(r)));
+    return fmt::format("{}/portforward/{}", base_url_, token);
+  }
+
+  const std::string& base_url() const { return base_url_; }
+  size_t active() const { return active_.load(); }
+
+ private:
+  // accept4 by hand, for SOCK_CLOEXEC (see listen()).
+  void accept() {
+    acceptor_.async_wait(tcp::acceptor::wait_read, [this](error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      const int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd >= 0) {
+        tcp::socket socket(io_);
+        error_code assign_ec;
+        socket.assign(acceptor_.local_endpoint().protocol(), fd, assign_ec);
+        if (!assign_ec) serve(std::move(socket));
+      } else if (errno == EMFILE || errno == ENFILE) {
+        BERTH_LOG(warn, "stream server: accept: {}", std::strerror(errno));
+      }
+      accept();
+    });
+  }
+
+  // Reads one request, then answers it or hands the connection to a session.
+  void serve(tcp::socket socket) {
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    auto buffer = std::make_shared<beast::flat_buffer>();
+    auto parser = std::make_shared<http::request_parser<http::string_body>>();
+    parser->header_limit(kMaxRequestHeader);
+    parser->body_limit(0);
+    stream->expires_after(kRequestTimeout);
+    http::async_read(*stream, *buffer, *parser, [this, stream, buffer, parser](error_code ec, size_t) {
+      if (ec) return;  // not HTTP, or too slow: nothing to answer
+      route(std::move(*stream), std::move(*buffer), parser->release());
+    });
+  }
+
+  void route(beast::tcp_stream stream, beast::flat_buffer buffer, Request req) {
+    const std::string_view target(req.target().data(), req.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (req.method() != http::verb::get && req.method() != http::verb::post)
+      return respond(std::move(stream), req, http::status::method_not_allowed, "streaming takes GET or POST\n");
+    const bool exec = path.starts_with("/exec/"), port_forward = path.starts_with("/portforward/");
+    if (!exec && !port_forward)
+      return respond(std::move(stream), req, http::status::not_found, "no such streaming endpoint\n");
+    const bool websocket = beast::websocket::is_upgrade(req);
+    if (!websocket && !is_spdy_upgrade(req))
+      return respond(std::move(stream), req, http::status::bad_request,
+                     "streaming needs the connection upgraded to SPDY/3.1 or websocket\n");
+    if (port_forward && websocket)
+      return respond(std::move(stream), req, http::status::not_implemented,
+                     "port-forward over WebSocket is not implemented yet; use SPDY/3.1 (portforward.k8s.io)\n");
+    if (active_.load() >= options_.max_sessions)
+      return respond(std::move(stream), req, http::status::too_many_requests,
+                     fmt::format("{} streaming sessions are open, the most this node allows; try again later\n",
+                                 active_.load()));
+    absl::StatusOr<Protocol> protocol =
+        websocket      ? choose_websocket_protocol(std::string(req[http::field::sec_websocket_protocol]))
+        : port_forward ? choose_port_forward_protocol(header_values(req, "X-Stream-Protocol-Version"))
+                       : choose_spdy_protocol(header_values(req, "X-Stream-Protocol-Version"));
+    if (!protocol.ok()) {
+      const bool refused = absl::IsPermissionDenied(protocol.status());
+      return respond(std::move(stream), req, refused ? http::status::forbidden : http::status::bad_request,
+                     std::string(protocol.status().message()) + "\n",
+                     refused && !websocket ? (port_forward ? port_forward_protocols() : spdy_protocols())
+                                           : std::vector<std::string>{});
+    }
+    const std::string_view token = path.substr(path.find('/', 1) + 1);
+    if (port_forward) {
+      std::optional<PortForwardRequest> request = port_forward_tokens_.take(token);
+      if (!request) return unknown_token(std::move(stream), req);
+      PortForwardSetup setup{.request = std::move(*request),
+                             .dialer = dial_,
+                             .workers = &workers_,
+                             .idle_timeout = options_.idle_timeout,
+                             .slot = session_slot()};
+      return upgrade_to_spdy(std::move(stream), std::move(buffer), protocol->name,
+                             [setup = std::move(setup)](tcp::socket socket, std::string early) mutable {
+                               std::make_shared<SpdyPortForwardSession>(std::move(socket), std::move(setup),
+                                                                        std::move(early))->run();
+                             });
+    }
+    std::optional<runtime::ExecStreamRequest> request = exec_tokens_.take(token);
+    if (!request) return unknown_token(std::move(stream), req);
+    ExecSessionSetup setup{.request = std::move(*request),
+                           .protocol = std::move(*protocol),
+                           .starter = exec_,
+                           .workers = &workers_,
+                           .idle_timeout = options_.idle_timeout,
+                           .slot = session_slot()};
+    if (websocket) {
+      std::make_shared<WebSocketExecSession>(std::move(stream), std::move(setup))->run(std::move(req));
+      return;
+    }
+    const std::string name = setup.protocol.name;
+    upgrade_to_spdy(std::move(stream), std::move(buffer), name,
+                    [setup = std::move(setup)](tcp::socket socket, std::string early) mutable {
+                      std::make_shared<SpdyExecSession>(std::move(socket), std::move(setup), std::move(early))->run();
+                    });
+  }
+
+  void unknown_token(beast::tcp_stream stream, const Request& req) {
+    respond(std::move(stream), req, http::status::not_found,
+            "unknown or expired streaming token (a URL works once, within a minute)\n");
+  }
+
+  // Answers 101 with the chosen protocol, then hands the socket (and any bytes read past
+  // the request) to `session`.
+  template <typename StartSession>
+  void upgrade_to_spdy(beast::tcp_stream stream, beast::flat_buffer buffer, const std::string& protocol,
+                       StartSession session) {
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols, 11);
+    res->set(http::field::connection, "Upgrade");
+    res->set(http::field::upgrade, "SPDY/3.1");
+    res->set("X-Stream-Protocol-Version", protocol);
+    auto s = std::make_shared<beast::tcp_stream>(std::move(stream));
+    http::async_write(*s, *res, [s, res, buffer = std::move(buffer), session = std::move(session)](error_code ec, size_t) mutable {
+      if (ec) return;
+      s->expires_never();
+      session(s->release_socket(), beast::buffers_to_string(buffer.data()));
+    });
+  }
+
+  void respond(beast::tcp_stream stream, const Request& req, http::status status, std::string body,
+               const std::vector<std::string>& accepted_protocols = {}) {
+    BERTH_LOG(info, "stream server: {} {}: {} {}", std::string(req.method_string()), std::string(req.target().substr(0, 16)),
+              static_cast<int>(status), std::string(absl::StripTrailingAsciiWhitespace(body)));
+    auto res = std::make_shared<http::response<http::string_body>>(status, req.version());
+    res->set(http::field::content_type, "text/plain; charset=utf-8");
+    for (const std::string& p : accepted_protocols) res->insert("X-Accepted-Stream-Protocol-Versions", p);
+    res->keep_alive(false);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    auto s = std::make_shared<beast::tcp_stream>(std::move(stream));
+    http::async_write(*s, *res, [s, res](error_code, size_t) {
+      error_code ignored;
+      s->socket().shutdown(tcp::socket::shutdown_send, ignored);
+    });
+  }
+
+  // Counts the session while the returned handle lives.
+  std::shared_ptr<void> session_slot() {
+    active_.fetch_add(1);
+    return std::shared_ptr<void>(nullptr, [this](void*) { active_.fetch_sub(1); });
+  }
+
+  const StreamServerOptions options_;
+  const ExecStarter exec_;
+  const PortDialer dial_;
+  TokenStore<runtime::ExecStreamRequest> exec_tokens_;
+  TokenStore<PortForwardRequest> port_forward_tokens_;
+  std::atomic<size_t> active_{0};
+  std::string base_url_;
+  // Destroyed in reverse: the loop (and the sessions its handlers hold) before the counter.
+  asio::io_context io_;
+  tcp::acceptor acceptor_{io_};
+  asio::thread_pool workers_{kWorkers};
+  std::thread thread_;
+};
+
+StreamServer::StreamServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StreamServer::~StreamServer() = default;
+
+absl::StatusOr<std::unique_ptr<StreamServer>> StreamServer::start(StreamServerOptions options, const Clock& clock,
+                                                                  ExecStarter exec, PortDialer dial) {
+  auto impl = std::make_unique<Impl>(std::move(options), clock, std::move(exec), std::move(dial));
+  RETURN_IF_ERROR(impl->listen());
+  return std::unique_ptr<StreamServer>(new StreamServer(std::move(impl)));
+}
+
+absl::StatusOr<std::string> StreamServer::exec_url(runtime::ExecStreamRequest request) {
+  return impl_->exec_url(std::move(request));
+}
+absl::StatusOr<std::string> StreamServer::port_forward_url(PortForwardRequest request) {
+  return impl_->port_forward_url(std::move(request));
+}
+const std::string& StreamServer::base_url() const { return impl_->base_url(); }
+size_t StreamServer::active_sessions() const { return impl_->active(); }
+
+}  // namespace berth::stream

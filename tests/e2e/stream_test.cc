@@ -1,0 +1,261 @@
+// Streaming exec through berthd's streaming server, driven by berth-stream-client: a client
+// built on the libraries kubelet's side uses (spdystream for SPDY, gorilla for WebSocket).
+#include <gtest/gtest.h>
+
+#include <absl/strings/match.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_split.h>
+#include <absl/strings/strip.h>
+
+#include <thread>
+
+#include "e2e/berthd_fixture.h"
+#include "sys/subprocess.h"
+
+namespace berth::e2e {
+namespace {
+using namespace std::chrono_literals;
+
+struct ExecOptions {
+  bool tty = false, stdin = false, stdout = true, stderr = false;
+};
+
+class Streaming : public BerthdTest {
+ protected:
+  grpc::Status exec_url(const std::string& c, const std::vector<std::string>& cmd, const ExecOptions& o,
+                        std::string* url) {
+    v1::ExecRequest req;
+    req.set_container_id(c);
+    for (const std::string& a : cmd) req.add_cmd(a);
+    req.set_tty(o.tty);
+    req.set_stdin(o.stdin);
+    req.set_stdout(o.stdout);
+    req.set_stderr(o.stderr);
+    v1::ExecResponse resp;
+    grpc::Status s = rt_->Exec(ctx().get(), req, &resp);
+    if (url) *url = resp.url();
+    return s;
+  }
+  std::string url_for(const std::string& c, const std::vector<std::string>& cmd, const ExecOptions& o) {
+    std::string url;
+    grpc::Status s = exec_url(c, cmd, o, &url);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return url;
+  }
+  // berth-stream-client on `url`: exit code, stdout, stderr.
+  sys::RunResult client(const std::string& url, const ExecOptions& o, std::vector<std::string> flags = {},
+                        std::string input = "") {
+    std::vector<std::string> argv = {(build_dir() / "tests" / "interop" / "berth-stream-client").string(), "-url", url};
+    if (o.tty) argv.push_back("-tty");
+    if (o.stdin) argv.push_back("-stdin");
+    if (!o.stdout) argv.push_back("-stdout=false");
+    if (o.stderr) argv.push_back("-stderr");
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    absl::StatusOr<sys::RunResult> r = sys::run({.argv = argv, .input = std::move(input), .timeout = 60s});
+    if (!r.ok()) {
+      ADD_FAILURE() << r.status();
+      return {.exit_code = -1};
+    }
+    return *r;
+  }
+  sys::RunResult exec(const std::string& c, const std::vector<std::string>& cmd, const ExecOptions& o,
+                      std::vector<std::string> flags = {}, std::string input = "") {
+    return client(url_for(c, cmd, o), o, std::move(flags), std::move(input));
+  }
+  std::string running_container(const std::string& name) {
+    const std::string pod = run_pod({.name = name});
+    return run_container(pod, {.name = "c", .command = {"sleep", "1000"}});
+  }
+  // Processes in the container whose command line is `cmd`, as its own ps shows them.
+  int processes_named(const std::string& c, const std::string& cmd) {
+    std::string out;
+    EXPECT_EQ(exec_exit(c, {"ps", "-o", "args"}, &out), 0);
+    int n = 0;
+    for (absl::string_view line : absl::StrSplit(out, '\n'))
+      if (absl::StripAsciiWhitespace(line) == cmd) ++n;
+    return n;
+  }
+};
+
+TEST_F(Streaming, SpdyExecOutputErrorsAndExitCode) {
+  const std::string c = running_container("spdy-exit");
+  const ExecOptions o{.stderr = true};
+  sys::RunResult r = exec(c, {"sh", "-c", "echo out; echo err >&2; exit 3"}, o);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_TRUE(absl::StrContains(r.err, "err\n")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "protocol: v4.channel.k8s.io")) << r.err;
+
+  r = exec(c, {"true"}, {});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = exec(c, {"no-such-command"}, {});
+  EXPECT_EQ(r.exit_code, 127) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "no-such-command")) << r.err;
+}
+
+TEST_F(Streaming, SpdyStdinToEofAndLargeOutput) {
+  const std::string c = running_container("spdy-stdin");
+  sys::RunResult r = exec(c, {"cat"}, {.stdin = true}, {}, "hello\nworld\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello\nworld\n");
+  // Past every 64 KiB window: kubelet's SPDY library never grants window back.
+  const std::string big(300 << 10, 'x');
+  r = exec(c, {"cat"}, {.stdin = true}, {}, big);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.size(), big.size());
+  EXPECT_EQ(r.out, big);
+}
+
+TEST_F(Streaming, SpdyTtyWithResize) {
+  const std::string c = running_container("spdy-tty");
+  // The resize goes out before stdin; the command reads a line first, so the size is set.
+  sys::RunResult r = exec(c, {"sh", "-c", "read x; stty size"}, {.tty = true, .stdin = true}, {"-resize", "100x40"},
+                          "go\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "40 100")) << r.out;
+  r = exec(c, {"sh", "-c", "test -t 0 && test -t 1 && exit 7"}, {.tty = true});
+  EXPECT_EQ(r.exit_code, 7) << "stdin and stdout are the terminal: " << r.err;
+}
+
+TEST_F(Streaming, OlderSpdyProtocolsGetPlainErrors) {
+  const std::string c = running_container("spdy-v2");
+  sys::RunResult r = exec(c, {"sh", "-c", "echo hi; exit 4"}, {}, {"-protocols", "v2.channel.k8s.io"});
+  EXPECT_EQ(r.out, "hi\n");
+  EXPECT_EQ(r.exit_code, 1) << "text, not a Status: the code is not carried";
+  EXPECT_TRUE(absl::StrContains(r.err, "exit status 4")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "protocol: v2.channel.k8s.io")) << r.err;
+}
+
+TEST_F(Streaming, WebSocketExecInEverySubprotocol) {
+  const std::string c = running_container("ws");
+  for (const std::string protocol : {"v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io", "base64.channel.k8s.io"}) {
+    SCOPED_TRACE(protocol);
+    const ExecOptions o{.stdin = true, .stderr = true};
+    // One line, not EOF: only v5 can tell the server that stdin ended.
+    sys::RunResult r = exec(c, {"sh", "-c", "read line; echo \"got $line\"; echo err >&2; exit 5"}, o,
+                            {"-transport", "websocket", "-protocols", protocol}, "via websocket\n");
+    EXPECT_TRUE(absl::StrContains(r.err, "protocol: " + protocol)) << r.err;
+    EXPECT_EQ(r.out, "got via websocket\n");
+    EXPECT_TRUE(absl::StrContains(r.err, "err\n")) << r.err;
+    const bool status_json = protocol.starts_with("v4") || protocol.starts_with("v5");
+    EXPECT_EQ(r.exit_code, status_json ? 5 : 1) << r.err;
+  }
+  // v5's CLOSE message half-closes stdin: cat sees EOF and ends.
+  sys::RunResult r = exec(c, {"cat"}, {.stdin = true}, {"-transport", "websocket"}, "to eof\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "to eof\n");
+  EXPECT_TRUE(absl::StrContains(r.err, "protocol: v5.channel.k8s.io")) << r.err;
+}
+
+TEST_F(Streaming, WebSocketTtyResize) {
+  const std::string c = running_container("ws-tty");
+  sys::RunResult r = exec(c, {"sh", "-c", "read x; stty size"}, {.tty = true, .stdin = true},
+                          {"-transport", "websocket", "-resize", "90x33"}, "go\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "33 90")) << r.out;
+}
+
+TEST_F(Streaming, ClientThatLeavesTakesItsProcessWithIt) {
+  const std::string c = running_container("leave");
+  sys::RunResult r = exec(c, {"sh", "-c", "sleep 1001 & sleep 1002"}, {}, {"-disconnect-after", "2s"});
+  EXPECT_EQ(r.exit_code, 202) << r.err;
+  EXPECT_TRUE(eventually([&] { return processes_named(c, "sleep 1002") == 0 && processes_named(c, "sleep 1001") == 0; }))
+      << "the exec and its children are killed when the client goes";
+  r = exec(c, {"sleep", "1003"}, {.stdin = true}, {"-transport", "websocket", "-disconnect-after", "2s"});
+  EXPECT_EQ(r.exit_code, 202) << r.err;
+  EXPECT_TRUE(eventually([&] { return processes_named(c, "sleep 1003") == 0; }));
+}
+
+TEST_F(Streaming, StoppingTheContainerEndsItsSessions) {
+  const std::string pod = run_pod({.name = "stop-ends"});
+  const std::string c = run_container(pod, {.name = "c", .command = {"sleep", "1000"}});
+  const std::string url = url_for(c, {"sleep", "1000"}, {});
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(2s);
+    v1::StopContainerRequest req;
+    req.set_container_id(c);
+    req.set_timeout(0);
+    v1::StopContainerResponse resp;
+    EXPECT_TRUE(rt_->StopContainer(ctx().get(), req, &resp).ok());
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  sys::RunResult r = client(url, {});
+  stopper.join();
+  EXPECT_NE(r.exit_code, 0) << "the exec was killed";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s);
+}
+
+TEST_F(Streaming, BadRequestsFailBeforeAnythingStarts) {
+  const std::string c = running_container("bad");
+  std::string url;
+  grpc::Status s = exec_url(c, {"sh"}, {.tty = true, .stderr = true}, &url);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "tty and stderr")) << s.error_message();
+  s = exec_url(c, {"sh"}, {.stdout = false}, &url);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "at least one of stdin, stdout and stderr")) << s.error_message();
+  s = exec_url(c, {}, {}, &url);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "cmd")) << s.error_message();
+  s = exec_url("no-such-container", {"true"}, {}, &url);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+
+  const std::string pod = run_pod({.name = "bad-exited"});
+  const std::string done = run_container(pod, {.name = "c", .command = {"true"}});
+  wait_exited(done);
+  s = exec_url(done, {"true"}, {}, &url);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_EQ(processes_named(c, "sh"), 0) << "no exec process was started";
+}
+
+TEST_F(Streaming, PortForwardReachesThePodsLoopback) {
+  const std::string pod = run_pod({.name = "forward"});
+  const std::string c = run_container(pod, {.name = "echo", .command = {"nc", "-ll", "-p", "8080", "-e", "cat"}});
+  // nc listens on the pod's loopback once its process runs.
+  ASSERT_TRUE(eventually([&] { return exec_exit(c, {"sh", "-c", "netstat -ltn | grep -q ':8080 '"}) == 0; }));
+  auto forward_url = [&](std::vector<int32_t> ports) {
+    v1::PortForwardRequest req;
+    req.set_pod_sandbox_id(pod);
+    for (int32_t p : ports) req.add_port(p);
+    v1::PortForwardResponse resp;
+    grpc::Status s = rt_->PortForward(ctx().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.url();
+  };
+  sys::RunResult r = client(forward_url({8080}), {}, {"-port-forward", "8080", "-repeat", "2"}, "through the pod\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "through the pod\nthrough the pod\n");
+  r = client(forward_url({}), {}, {"-port-forward", "8081"}, "x");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "nothing accepts connections on port 8081")) << r.err;
+
+  v1::PortForwardRequest bad;
+  bad.set_pod_sandbox_id(pod);
+  bad.add_port(0);
+  v1::PortForwardResponse resp;
+  EXPECT_EQ(rt_->PortForward(ctx().get(), bad, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_pod_sandbox_id("no-such-pod");
+  bad.clear_port();
+  EXPECT_EQ(rt_->PortForward(ctx().get(), bad, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(Streaming, TokensWorkOnceAndProtocolsAreNegotiated) {
+  const std::string c = running_container("tokens");
+  const std::string url = url_for(c, {"true"}, {});
+  EXPECT_TRUE(url.starts_with("http://127.0.0.1:")) << url;
+  EXPECT_EQ(client(url, {}).exit_code, 0);
+  sys::RunResult again = client(url, {});
+  EXPECT_EQ(again.exit_code, 200);
+  EXPECT_TRUE(absl::StrContains(again.out, "http-status: 404")) << again.out;
+  sys::RunResult guessed = client(url.substr(0, url.size() - 4) + "0000", {});
+  EXPECT_TRUE(absl::StrContains(guessed.out, "http-status: 404")) << guessed.out;
+
+  sys::RunResult unknown = client(url_for(c, {"true"}, {}), {}, {"-protocols", "v9.channel.k8s.io"});
+  EXPECT_TRUE(absl::StrContains(unknown.out, "http-status: 403")) << unknown.out;
+  EXPECT_TRUE(absl::StrContains(unknown.out, "accepted: v4.channel.k8s.io")) << unknown.out;
+  sys::RunResult ws_unknown = client(url_for(c, {"true"}, {}), {}, {"-transport", "websocket", "-protocols", "chat"});
+  EXPECT_TRUE(absl::StrContains(ws_unknown.out, "http-status: 403")) << ws_unknown.out;
+}
+
+}  // namespace
+}  // namespace berth::e2e

@@ -1,0 +1,359 @@
+// berth-stream-client: a streaming client written the way kubelet's side speaks the
+// protocols (SPDY through spdystream, the library kubectl and crictl use; WebSocket through
+// gorilla/websocket), so berth's server is tested against implementations it did not write.
+//
+//	berth-stream-client -url URL [-transport spdy|websocket] [-protocols P1,P2]
+//	                    [-stdin] [-stdout] [-stderr] [-tty] [-resize WxH] [-disconnect-after D]
+//	berth-stream-client -url URL -port-forward PORT [-repeat N]
+//
+// It copies its stdin/stdout/stderr to and from the session and exits with the command's
+// exit code (read from the error channel). With -port-forward it opens N forwarded
+// connections to PORT one after the other on one session, sends each its stdin and prints
+// what comes back; an error on a pair's error stream exits 1. An HTTP answer other than 101 prints
+// "http-status: N" and the body, and exits 200. A broken session exits 201.
+package main
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/moby/spdystream"
+)
+
+type options struct {
+	url, transport, protocols, resize string
+	stdin, stdout, stderr, tty        bool
+	disconnectAfter                   time.Duration
+	portForward, repeat               int
+}
+
+func fail(code int, format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "berth-stream-client: "+format+"\n", args...)
+	os.Exit(code)
+}
+
+// exitCode reads the error channel as v4 does (a metav1.Status) or, when it is not JSON, as
+// the older protocols' plain text.
+func exitCode(errData []byte) int {
+	if len(errData) == 0 {
+		return 0
+	}
+	var status struct {
+		Status  string `json:"status"`
+		Message string `json:"message"`
+		Reason  string `json:"reason"`
+		Details struct {
+			Causes []struct {
+				Reason  string `json:"reason"`
+				Message string `json:"message"`
+			} `json:"causes"`
+		} `json:"details"`
+	}
+	if err := json.Unmarshal(errData, &status); err != nil {
+		fmt.Fprintf(os.Stderr, "error: %s\n", errData)
+		return 1
+	}
+	if status.Status == "Success" {
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "error: %s\n", status.Message)
+	for _, c := range status.Details.Causes {
+		if c.Reason == "ExitCode" {
+			if n, err := strconv.Atoi(c.Message); err == nil {
+				return n
+			}
+		}
+	}
+	return 1
+}
+
+func resizeJSON(o options) []byte {
+	if o.resize == "" {
+		return nil
+	}
+	var w, h int
+	if _, err := fmt.Sscanf(o.resize, "%dx%d", &w, &h); err != nil {
+		fail(2, "bad -resize %q", o.resize)
+	}
+	b, _ := json.Marshal(map[string]int{"Width": w, "Height": h})
+	return b
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.url, "url", "", "the URL Exec returned")
+	flag.StringVar(&o.transport, "transport", "spdy", "spdy or websocket")
+	flag.StringVar(&o.protocols, "protocols", "", "protocol versions to offer, comma-separated")
+	flag.StringVar(&o.resize, "resize", "", "a terminal size WxH sent at the start")
+	flag.BoolVar(&o.stdin, "stdin", false, "send stdin")
+	flag.BoolVar(&o.stdout, "stdout", true, "receive stdout")
+	flag.BoolVar(&o.stderr, "stderr", false, "receive stderr")
+	flag.BoolVar(&o.tty, "tty", false, "the exec has a terminal")
+	flag.DurationVar(&o.disconnectAfter, "disconnect-after", 0, "drop the connection after this long")
+	flag.IntVar(&o.portForward, "port-forward", 0, "forward this port instead of an exec")
+	flag.IntVar(&o.repeat, "repeat", 1, "port-forward: this many connections, one after the other")
+	flag.Parse()
+	if o.disconnectAfter > 0 {
+		go func() {
+			time.Sleep(o.disconnectAfter)
+			fmt.Fprintln(os.Stderr, "berth-stream-client: disconnecting")
+			os.Exit(202)
+		}()
+	}
+	if o.portForward != 0 {
+		os.Exit(runPortForward(o))
+	}
+	switch o.transport {
+	case "spdy":
+		os.Exit(runSPDY(o))
+	case "websocket":
+		os.Exit(runWebSocket(o))
+	}
+	fail(2, "unknown transport %q", o.transport)
+}
+
+// bufferedConn reads through the reader that parsed the HTTP response, which may hold the
+// first SPDY bytes already.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// upgrade does the HTTP upgrade to SPDY/3.1: the connection and the protocol chosen, or
+// (nil, "") after printing a refusal.
+func upgrade(o options, protocols string) (*spdystream.Connection, string) {
+	u, err := url.Parse(o.url)
+	if err != nil {
+		fail(2, "bad url: %v", err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		fail(201, "dial: %v", err)
+	}
+	if o.protocols != "" {
+		protocols = o.protocols
+	}
+	var req strings.Builder
+	fmt.Fprintf(&req, "POST %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n", u.RequestURI(), u.Host)
+	for _, p := range strings.Split(protocols, ",") {
+		fmt.Fprintf(&req, "X-Stream-Protocol-Version: %s\r\n", p)
+	}
+	req.WriteString("Content-Length: 0\r\n\r\n")
+	if _, err := io.WriteString(conn, req.String()); err != nil {
+		fail(201, "write request: %v", err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		fail(201, "read response: %v", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		body, _ := io.ReadAll(resp.Body)
+		fmt.Printf("http-status: %d\n", resp.StatusCode)
+		for _, v := range resp.Header.Values("X-Accepted-Stream-Protocol-Versions") {
+			fmt.Printf("accepted: %s\n", v)
+		}
+		fmt.Printf("%s", body)
+		return nil, ""
+	}
+	protocol := resp.Header.Get("X-Stream-Protocol-Version")
+	fmt.Fprintf(os.Stderr, "protocol: %s\n", protocol)
+	sc, err := spdystream.NewConnection(bufferedConn{conn, br}, false)
+	if err != nil {
+		fail(201, "spdy: %v", err)
+	}
+	go sc.Serve(spdystream.NoOpStreamHandler)
+	return sc, protocol
+}
+
+func openStream(sc *spdystream.Connection, headers http.Header) *spdystream.Stream {
+	s, err := sc.CreateStream(headers, nil, false)
+	if err != nil {
+		fail(201, "create %v stream: %v", headers, err)
+	}
+	if err := s.WaitTimeout(30 * time.Second); err != nil {
+		fail(201, "%v stream not accepted: %v", headers, err)
+	}
+	return s
+}
+
+func runPortForward(o options) int {
+	sc, _ := upgrade(o, "portforward.k8s.io")
+	if sc == nil {
+		return 200
+	}
+	input, _ := io.ReadAll(os.Stdin)
+	code := 0
+	for i := 0; i < o.repeat; i++ {
+		h := func(kind string) http.Header {
+			return http.Header{"Streamtype": {kind}, "Port": {strconv.Itoa(o.portForward)}, "Requestid": {strconv.Itoa(i)}}
+		}
+		errStream := openStream(sc, h("error"))
+		data := openStream(sc, h("data"))
+		go func() {
+			data.Write(input)
+			data.Close() // half-close: the pod's side reads EOF
+		}()
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			io.Copy(os.Stdout, data)
+		}()
+		msg, _ := io.ReadAll(errStream)
+		wg.Wait()
+		if len(msg) > 0 {
+			fmt.Fprintf(os.Stderr, "port-forward error: %s\n", msg)
+			code = 1
+		}
+	}
+	sc.Close()
+	return code
+}
+
+func runSPDY(o options) int {
+	sc, protocol := upgrade(o, "v4.channel.k8s.io,v3.channel.k8s.io,v2.channel.k8s.io,channel.k8s.io")
+	if sc == nil {
+		return 200
+	}
+	open := func(kind string) *spdystream.Stream { return openStream(sc, http.Header{"Streamtype": {kind}}) }
+	errStream := open("error")
+	var wg sync.WaitGroup
+	var stdin *spdystream.Stream
+	if o.stdin {
+		stdin = open("stdin")
+	}
+	copyOut := func(kind string, w io.Writer) {
+		s := open(kind)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			io.Copy(w, s)
+		}()
+	}
+	if o.stdout {
+		copyOut("stdout", os.Stdout)
+	}
+	if o.stderr && !o.tty {
+		copyOut("stderr", os.Stderr)
+	}
+	if o.tty && protocol != "v2.channel.k8s.io" && protocol != "channel.k8s.io" {
+		s := open("resize")
+		if b := resizeJSON(o); b != nil {
+			s.Write(b)
+		}
+	}
+	if stdin != nil { // after the first size, so a command that reads a line sees it set
+		go func() {
+			io.Copy(stdin, os.Stdin)
+			stdin.Close() // half-close: the process sees EOF
+		}()
+	}
+	errData, _ := io.ReadAll(errStream)
+	wg.Wait()
+	sc.Close()
+	return exitCode(errData)
+}
+
+func runWebSocket(o options) int {
+	u, err := url.Parse(o.url)
+	if err != nil {
+		fail(2, "bad url: %v", err)
+	}
+	u.Scheme = "ws"
+	protocols := []string{"v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io"}
+	if o.protocols != "" {
+		protocols = strings.Split(o.protocols, ",")
+	}
+	if o.protocols == "none" {
+		protocols = nil
+	}
+	dialer := websocket.Dialer{Subprotocols: protocols, HandshakeTimeout: 30 * time.Second}
+	ws, resp, err := dialer.Dial(u.String(), nil)
+	if err != nil {
+		if resp != nil {
+			body, _ := io.ReadAll(resp.Body)
+			fmt.Printf("http-status: %d\n%s", resp.StatusCode, body)
+			return 200
+		}
+		fail(201, "websocket: %v", err)
+	}
+	protocol := ws.Subprotocol()
+	fmt.Fprintf(os.Stderr, "protocol: %s\n", protocol)
+	b64 := protocol == "base64.channel.k8s.io"
+	var writeMu sync.Mutex
+	send := func(channel byte, data []byte) {
+		writeMu.Lock()
+		defer writeMu.Unlock()
+		if b64 {
+			ws.WriteMessage(websocket.TextMessage, []byte(string('0'+channel)+base64.StdEncoding.EncodeToString(data)))
+		} else {
+			ws.WriteMessage(websocket.BinaryMessage, append([]byte{channel}, data...))
+		}
+	}
+	if b := resizeJSON(o); b != nil && o.tty {
+		send(4, b)
+	}
+	if o.stdin {
+		go func() {
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := os.Stdin.Read(buf)
+				if n > 0 {
+					send(0, buf[:n])
+				}
+				if err != nil {
+					break
+				}
+			}
+			if protocol == "v5.channel.k8s.io" {
+				writeMu.Lock()
+				ws.WriteMessage(websocket.BinaryMessage, []byte{255, 0})
+				writeMu.Unlock()
+			}
+		}()
+	}
+	var errData []byte
+	for {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			break
+		}
+		if len(msg) == 0 {
+			continue
+		}
+		channel, data := msg[0], msg[1:]
+		if b64 {
+			channel -= '0'
+			data, err = base64.StdEncoding.DecodeString(string(data))
+			if err != nil {
+				fail(201, "bad base64 from the server: %v", err)
+			}
+		}
+		switch channel {
+		case 1:
+			os.Stdout.Write(data)
+		case 2:
+			os.Stderr.Write(data)
+		case 3:
+			errData = append(errData, data...)
+		}
+	}
+	ws.Close()
+	return exitCode(errData)
+}
