@@ -30,7 +30,7 @@ asio::posix::stream_descriptor adopt(asio::io_context& io, UniqueFd fd) {
 }  // namespace
 
 ExecRelay::ExecRelay(asio::io_context& io, runtime::ExecStream exec, Protocol protocol, Client& client)
-    : io_(io), exec_(std::move(exec)), protocol_(std::move(protocol)), client_(&client),
+    : exec_(std::move(exec)), protocol_(std::move(protocol)), client_(&client),
       stdout_{Channel::Stdout, adopt(io, std::move(exec_.stdout_fd)), {}},
       stderr_{Channel::Stderr, adopt(io, std::move(exec_.stderr_fd)), {}},
       stdin_(adopt(io, std::move(exec_.stdin_fd))),

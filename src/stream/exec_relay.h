@@ -47,7 +47,6 @@ class ExecRelay : public std::enable_shared_from_this<ExecRelay> {
   void wait_exit();
   void maybe_finish();
 
-  boost::asio::io_context& io_;
   runtime::ExecStream exec_;
   Protocol protocol_;
   Client* client_;  // null once abandoned

@@ -3,7 +3,6 @@
 #include <boost/asio/write.hpp>
 
 #include "stream/client.h"
-#include "stream/spdy_port_forward_session.h"
 
 namespace berth::stream {
 namespace asio = boost::asio;
@@ -13,7 +12,7 @@ namespace {
 constexpr size_t kReadChunk = 32 << 10;
 }  // namespace
 
-ForwardedConnection::ForwardedConnection(asio::io_context& io, UniqueFd socket, SpdyPortForwardSession& session,
+ForwardedConnection::ForwardedConnection(asio::io_context& io, UniqueFd socket, ForwardSink& session,
                                          std::string request_id)
     : socket_(io), session_(&session), request_id_(std::move(request_id)) {
   error_code ec;

@@ -67,6 +67,18 @@ absl::StatusOr<Protocol> choose_port_forward_protocol(const std::vector<std::str
   return Protocol{.name = name, .version = 1};
 }
 
+absl::StatusOr<Protocol> choose_websocket_port_forward_protocol(std::string_view header) {
+  const std::vector<std::string> offered = split_list({std::string(header)});
+  if (offered.empty()) return Protocol{.name = "", .version = 4};
+  for (const std::string& name : offered) {
+    if (name == "v4.channel.k8s.io") return Protocol{.name = name, .version = 4};
+    if (name == "v4.base64.channel.k8s.io") return Protocol{.name = name, .version = 4, .base64 = true};
+  }
+  return absl::PermissionDeniedError(fmt::format(
+      "requested protocol(s) are not supported: [{}]; supports [v4.channel.k8s.io v4.base64.channel.k8s.io]",
+      absl::StrJoin(offered, " ")));
+}
+
 absl::StatusOr<Protocol> choose_websocket_protocol(std::string_view header) {
   const std::vector<std::string> offered = split_list({std::string(header)});
   if (offered.empty()) return Protocol{.name = "", .version = 1};

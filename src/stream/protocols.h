@@ -25,8 +25,10 @@ absl::StatusOr<Protocol> choose_spdy_protocol(const std::vector<std::string>& va
 // binary channel protocol. PermissionDenied when nothing offered is spoken.
 absl::StatusOr<Protocol> choose_websocket_protocol(std::string_view offered);
 
-// Port-forward speaks one: portforward.k8s.io.
+// Port-forward speaks portforward.k8s.io over SPDY; over WebSocket v4.channel.k8s.io,
+// v4.base64.channel.k8s.io, or no subprotocol (binary).
 absl::StatusOr<Protocol> choose_port_forward_protocol(const std::vector<std::string>& values);
+absl::StatusOr<Protocol> choose_websocket_port_forward_protocol(std::string_view offered);
 
 // For the X-Accepted-Stream-Protocol-Versions headers of a refusal.
 const std::vector<std::string>& spdy_protocols();

@@ -2,10 +2,7 @@
 
 #include <charconv>
 
-#include <boost/asio/post.hpp>
-
 #include "base/log.h"
-#include "stream/forwarded_connection.h"
 
 namespace berth::stream {
 namespace asio = boost::asio;
@@ -70,10 +67,10 @@ void SpdyPortForwardSession::dial(const std::string& request_id) {
     return;
   }
   pair.dialing = true;
-  asio::post(*setup_.workers, [self = self<SpdyPortForwardSession>(), request_id, port = pair.port] {
-    auto fd = std::make_shared<absl::StatusOr<UniqueFd>>(self->setup_.dialer(self->setup_.request.pod_id, port));
-    asio::post(self->io(), [self, request_id, fd] { self->dialed(request_id, std::move(*fd)); });
-  });
+  dial_async(io(), *setup_.workers, setup_.dialer, setup_.request.pod_id, pair.port,
+             [self = self<SpdyPortForwardSession>(), request_id](absl::StatusOr<UniqueFd> fd) {
+               self->dialed(request_id, std::move(fd));
+             });
 }
 
 void SpdyPortForwardSession::dialed(const std::string& request_id, absl::StatusOr<UniqueFd> fd) {

@@ -9,33 +9,22 @@
 #include <optional>
 #include <string>
 
-#include <boost/asio/thread_pool.hpp>
-
-#include "stream/port_forward.h"
+#include "stream/forwarded_connection.h"
+#include "stream/port_forward_setup.h"
 #include "stream/spdy_connection.h"
 
 namespace berth::stream {
 
-class ForwardedConnection;
-
-struct PortForwardSetup {
-  PortForwardRequest request;
-  PortDialer dialer;
-  boost::asio::thread_pool* workers = nullptr;
-  std::chrono::seconds idle_timeout{4 * 3600};
-  std::shared_ptr<void> slot;  // held while the session lives: it counts against the server's cap
-};
-
-class SpdyPortForwardSession final : public SpdyConnection {
+class SpdyPortForwardSession final : public SpdyConnection, public ForwardSink {
  public:
   SpdyPortForwardSession(boost::asio::ip::tcp::socket socket, PortForwardSetup setup, std::string already_read);
   ~SpdyPortForwardSession() override;
 
-  // For ForwardedConnection: its bytes from the pod, and its end.
-  void from_pod(const std::string& request_id, std::string data);
-  void pod_closed(const std::string& request_id);
-  void input_taken(const std::string& request_id, size_t n);
-  size_t pending_output() const { return backlog(); }
+  // ForwardSink
+  void from_pod(const std::string& request_id, std::string data) override;
+  void pod_closed(const std::string& request_id) override;
+  void input_taken(const std::string& request_id, size_t n) override;
+  size_t pending_output() const override { return backlog(); }
 
  private:
   struct Pair {

@@ -9,6 +9,8 @@
 
 #include <absl/strings/ascii.h>
 #include <absl/strings/match.h>
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_split.h>
 #include <absl/strings/strip.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -25,6 +27,7 @@
 #include "stream/spdy_port_forward_session.h"
 #include "stream/token_store.h"
 #include "stream/websocket_exec_session.h"
+#include "stream/websocket_port_forward_session.h"
 
 namespace berth::stream {
 namespace asio = boost::asio;
@@ -51,6 +54,29 @@ std::vector<std::string> header_values(const Request& req, std::string_view name
   for (auto range = req.equal_range(beast::string_view(name.data(), name.size())); range.first != range.second; ++range.first)
     out.emplace_back(range.first->value());
   return out;
+}
+
+// The ports of a WebSocket port-forward URL's query; `allowed` (PortForward's) when it names
+// none. A port PortForward did not name is refused.
+absl::StatusOr<std::vector<uint16_t>> query_ports(std::string_view target, const std::vector<uint16_t>& allowed) {
+  std::vector<uint16_t> ports;
+  const size_t q = target.find('?');
+  if (q != std::string_view::npos) {
+    for (absl::string_view param : absl::StrSplit(absl::string_view(target.data() + q + 1, target.size() - q - 1), '&')) {
+      if (!absl::StartsWith(param, "port=")) continue;
+      for (absl::string_view p : absl::StrSplit(param.substr(5), ',')) {
+        uint32_t v = 0;
+        if (!absl::SimpleAtoi(p, &v) || v < 1 || v > 65535)
+          return absl::InvalidArgumentError(fmt::format("query parameter port \"{}\" is not a TCP port", std::string(p)));
+        if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+          return absl::InvalidArgumentError(fmt::format("port {} was not among the ports PortForward was asked for", v));
+        ports.push_back(static_cast<uint16_t>(v));
+      }
+    }
+  }
+  if (ports.empty()) ports = allowed;
+  if (ports.empty()) return absl::InvalidArgumentError("query parameter port is required");
+  return ports;
 }
 
 std::string url_host(const asio::ip::address& a) {
@@ -150,17 +176,16 @@ class StreamServer::Impl {
     if (!websocket && !is_spdy_upgrade(req))
       return respond(std::move(stream), req, http::status::bad_request,
                      "streaming needs the connection upgraded to SPDY/3.1 or websocket\n");
-    if (port_forward && websocket)
-      return respond(std::move(stream), req, http::status::not_implemented,
-                     "port-forward over WebSocket is not implemented yet; use SPDY/3.1 (portforward.k8s.io)\n");
     if (active_.load() >= options_.max_sessions)
       return respond(std::move(stream), req, http::status::too_many_requests,
                      fmt::format("{} streaming sessions are open, the most this node allows; try again later\n",
                                  active_.load()));
-    absl::StatusOr<Protocol> protocol =
-        websocket      ? choose_websocket_protocol(std::string(req[http::field::sec_websocket_protocol]))
-        : port_forward ? choose_port_forward_protocol(header_values(req, "X-Stream-Protocol-Version"))
-                       : choose_spdy_protocol(header_values(req, "X-Stream-Protocol-Version"));
+    const std::string offered(req[http::field::sec_websocket_protocol]);
+    const std::vector<std::string> versions = header_values(req, "X-Stream-Protocol-Version");
+    absl::StatusOr<Protocol> protocol = websocket ? (port_forward ? choose_websocket_port_forward_protocol(offered)
+                                                                  : choose_websocket_protocol(offered))
+                                                  : (port_forward ? choose_port_forward_protocol(versions)
+                                                                  : choose_spdy_protocol(versions));
     if (!protocol.ok()) {
       const bool refused = absl::IsPermissionDenied(protocol.status());
       return respond(std::move(stream), req, refused ? http::status::forbidden : http::status::bad_request,
@@ -172,12 +197,25 @@ class StreamServer::Impl {
     if (port_forward) {
       std::optional<PortForwardRequest> request = port_forward_tokens_.take(token);
       if (!request) return unknown_token(std::move(stream), req);
+      if (websocket) {
+        // The ports come with the URL's query (?port=80&port=443 or port=80,443), else from PortForward.
+        absl::StatusOr<std::vector<uint16_t>> ports = query_ports(target, request->ports);
+        if (!ports.ok())
+          return respond(std::move(stream), req, http::status::bad_request, std::string(ports.status().message()) + "\n");
+        request->ports = std::move(*ports);
+      }
       PortForwardSetup setup{.request = std::move(*request),
+                             .protocol = std::move(*protocol),
                              .dialer = dial_,
                              .workers = &workers_,
                              .idle_timeout = options_.idle_timeout,
                              .slot = session_slot()};
-      return upgrade_to_spdy(std::move(stream), std::move(buffer), protocol->name,
+      if (websocket) {
+        std::make_shared<WebSocketPortForwardSession>(std::move(stream), std::move(setup))->run(std::move(req));
+        return;
+      }
+      const std::string name = setup.protocol.name;
+      return upgrade_to_spdy(std::move(stream), std::move(buffer), name,
                              [setup = std::move(setup)](tcp::socket socket, std::string early) mutable {
                                std::make_shared<SpdyPortForwardSession>(std::move(socket), std::move(setup),
                                                                         std::move(early))->run();

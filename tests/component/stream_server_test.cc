@@ -154,8 +154,8 @@ uint16_t unused_port() {
   return ntohs(a.sin_port);
 }
 
-// A TCP server on 127.0.0.1 that answers each connection with "echo:" and what it read, once
-// the client has half-closed.
+// A TCP server on 127.0.0.1 that greets each connection with "echo:", then sends back what it
+// reads until the client half-closes.
 class EchoServer {
  public:
   EchoServer() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
@@ -171,11 +171,9 @@ class EchoServer {
       for (;;) {
         UniqueFd c(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!c) return;
-        std::string got;
+        (void)!::write(c.get(), "echo:", 5);
         char buf[4096];
-        for (ssize_t n; (n = ::read(c.get(), buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
-        const std::string answer = "echo:" + got;
-        (void)!::write(c.get(), answer.data(), answer.size());
+        for (ssize_t n; (n = ::read(c.get(), buf, sizeof buf)) > 0;) (void)!::write(c.get(), buf, static_cast<size_t>(n));
       }
     });
   }
@@ -290,6 +288,32 @@ TEST_F(StreamServerTest, PortForwardCarriesConnectionsBothWays) {
   EXPECT_TRUE(r.out == "echo:" + big) << r.out.size();
 }
 
+TEST_F(StreamServerTest, PortForwardOverWebSocket) {
+  start();
+  EchoServer echo;
+  const std::string port = std::to_string(echo.port());
+  for (const char* protocol : {"v4.channel.k8s.io", "v4.base64.channel.k8s.io"}) {
+    SCOPED_TRACE(protocol);
+    absl::StatusOr<std::string> u = server_->port_forward_url({.pod_id = "pod1", .ports = {echo.port()}});
+    ASSERT_TRUE(u.ok());
+    sys::RunResult r = client(*u, {}, {"-transport", "websocket", "-protocols", protocol, "-port-forward", port,
+                                       "-until-bytes", "10"}, "hello");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "echo:hello");
+  }
+  // A port the request did not name, in the query: refused before anything is dialed.
+  absl::StatusOr<std::string> u = server_->port_forward_url({.pod_id = "pod1", .ports = {echo.port()}});
+  const uint16_t other = unused_port();
+  sys::RunResult r = client(*u, {}, {"-transport", "websocket", "-port-forward", std::to_string(other)});
+  EXPECT_EQ(r.exit_code, 200);
+  EXPECT_TRUE(absl::StrContains(r.out, "http-status: 400")) << r.out;
+  // Nothing listening: the error channel says so and the session ends.
+  u = server_->port_forward_url({.pod_id = "pod1", .ports = {}});
+  r = client(*u, {}, {"-transport", "websocket", "-port-forward", std::to_string(other)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "nothing accepts connections")) << r.err;
+}
+
 TEST_F(StreamServerTest, PortForwardErrorsGoOnThePairsErrorStream) {
   start();
   EchoServer echo;
@@ -323,8 +347,8 @@ TEST_F(StreamServerTest, HttpRequestsThatAreNotSessions) {
   EXPECT_EQ(raw_http("garbage\r\n\r\n"), "") << "not HTTP: closed without an answer";
   EXPECT_EQ(raw_http("GET /portforward/abc HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
                      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
-            "HTTP/1.1 501 Not Implemented")
-      << "port-forward over WebSocket is not there yet, and says so";
+            "HTTP/1.1 404 Not Found")
+      << "an unknown token, over WebSocket too";
 }
 
 }  // namespace

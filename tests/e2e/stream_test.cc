@@ -225,6 +225,10 @@ TEST_F(Streaming, PortForwardReachesThePodsLoopback) {
   sys::RunResult r = client(forward_url({8080}), {}, {"-port-forward", "8080", "-repeat", "2"}, "through the pod\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "through the pod\nthrough the pod\n");
+  r = client(forward_url({8080}), {}, {"-transport", "websocket", "-port-forward", "8080", "-until-bytes", "9"},
+             "websocket");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "websocket");
   r = client(forward_url({}), {}, {"-port-forward", "8081"}, "x");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(r.err, "nothing accepts connections on port 8081")) << r.err;

@@ -5,11 +5,13 @@
 //	berth-stream-client -url URL [-transport spdy|websocket] [-protocols P1,P2]
 //	                    [-stdin] [-stdout] [-stderr] [-tty] [-resize WxH] [-disconnect-after D]
 //	berth-stream-client -url URL -port-forward PORT [-repeat N]
+//	berth-stream-client -url URL -port-forward PORT -transport websocket [-until-bytes N]
 //
 // It copies its stdin/stdout/stderr to and from the session and exits with the command's
 // exit code (read from the error channel). With -port-forward it opens N forwarded
 // connections to PORT one after the other on one session, sends each its stdin and prints
-// what comes back; an error on a pair's error stream exits 1. An HTTP answer other than 101 prints
+// what comes back; an error on a pair's error stream exits 1. Over WebSocket (no half-close)
+// it sends its stdin and reads until N bytes came back or the server closed. An HTTP answer other than 101 prints
 // "http-status: N" and the body, and exits 200. A broken session exits 201.
 package main
 
@@ -37,7 +39,7 @@ type options struct {
 	url, transport, protocols, resize string
 	stdin, stdout, stderr, tty        bool
 	disconnectAfter                   time.Duration
-	portForward, repeat               int
+	portForward, repeat, untilBytes   int
 }
 
 func fail(code int, format string, args ...interface{}) {
@@ -105,6 +107,7 @@ func main() {
 	flag.DurationVar(&o.disconnectAfter, "disconnect-after", 0, "drop the connection after this long")
 	flag.IntVar(&o.portForward, "port-forward", 0, "forward this port instead of an exec")
 	flag.IntVar(&o.repeat, "repeat", 1, "port-forward: this many connections, one after the other")
+	flag.IntVar(&o.untilBytes, "until-bytes", -1, "websocket port-forward: stop after this many bytes came back")
 	flag.Parse()
 	if o.disconnectAfter > 0 {
 		go func() {
@@ -193,6 +196,9 @@ func openStream(sc *spdystream.Connection, headers http.Header) *spdystream.Stre
 }
 
 func runPortForward(o options) int {
+	if o.transport == "websocket" {
+		return runWebSocketPortForward(o)
+	}
 	sc, _ := upgrade(o, "portforward.k8s.io")
 	if sc == nil {
 		return 200
@@ -356,4 +362,80 @@ func runWebSocket(o options) int {
 	}
 	ws.Close()
 	return exitCode(errData)
+}
+
+func runWebSocketPortForward(o options) int {
+	u, err := url.Parse(o.url)
+	if err != nil {
+		fail(2, "bad url: %v", err)
+	}
+	u.Scheme = "ws"
+	u.RawQuery = "port=" + strconv.Itoa(o.portForward)
+	protocols := []string{"v4.channel.k8s.io"}
+	if o.protocols != "" {
+		protocols = strings.Split(o.protocols, ",")
+	}
+	ws, resp, err := (&websocket.Dialer{Subprotocols: protocols, HandshakeTimeout: 30 * time.Second}).Dial(u.String(), nil)
+	if err != nil {
+		if resp != nil {
+			body, _ := io.ReadAll(resp.Body)
+			fmt.Printf("http-status: %d\n%s", resp.StatusCode, body)
+			return 200
+		}
+		fail(201, "websocket: %v", err)
+	}
+	b64 := ws.Subprotocol() == "v4.base64.channel.k8s.io"
+	fmt.Fprintf(os.Stderr, "protocol: %s\n", ws.Subprotocol())
+	decode := func(msg []byte) (byte, []byte) {
+		if !b64 {
+			return msg[0], msg[1:]
+		}
+		data, err := base64.StdEncoding.DecodeString(string(msg[1:]))
+		if err != nil {
+			fail(201, "bad base64 from the server: %v", err)
+		}
+		return msg[0] - '0', data
+	}
+	input, _ := io.ReadAll(os.Stdin)
+	var got, errText []byte
+	prefixes := 0
+	sent := false
+	for o.untilBytes < 0 || len(got) < o.untilBytes {
+		if prefixes == 2 && !sent {
+			if b64 {
+				ws.WriteMessage(websocket.TextMessage, []byte("0"+base64.StdEncoding.EncodeToString(input)))
+			} else {
+				ws.WriteMessage(websocket.BinaryMessage, append([]byte{0}, input...))
+			}
+			sent = true
+		}
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			break
+		}
+		if len(msg) == 0 {
+			continue
+		}
+		channel, data := decode(msg)
+		if prefixes < 2 { // each channel starts with its port, little-endian
+			if len(data) != 2 || int(data[0])|int(data[1])<<8 != o.portForward {
+				fail(201, "channel %d did not start with port %d: %v", channel, o.portForward, data)
+			}
+			prefixes++
+			continue
+		}
+		switch channel {
+		case 0:
+			got = append(got, data...)
+		case 1:
+			errText = append(errText, data...)
+		}
+	}
+	ws.Close()
+	os.Stdout.Write(got)
+	if len(errText) > 0 {
+		fmt.Fprintf(os.Stderr, "port-forward error: %s\n", errText)
+		return 1
+	}
+	return 0
 }
