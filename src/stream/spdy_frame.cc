@@ -41,23 +41,41 @@ absl::Status bad(std::string_view what, std::string_view why) {
 
 absl::Status Codec::feed(std::string_view bytes, std::vector<Frame>& out) {
   in_.append(bytes);
-  while (in_.size() - at_ >= 8) {
+  for (;;) {
     const std::string_view pending(in_.data() + at_, in_.size() - at_);
+    if (data_left_ > 0) {  // inside a DATA frame's payload: what has come so far goes out
+      if (pending.empty()) break;
+      const size_t n = std::min(pending.size(), data_left_);
+      data_left_ -= n;
+      out.push_back(DataFrame{.stream_id = data_stream_, .fin = data_left_ == 0 && data_fin_,
+                              .data = std::string(pending.substr(0, n))});
+      at_ += n;
+      continue;
+    }
+    if (pending.size() < 8) break;
     const uint32_t word0 = get32(pending, 0), word1 = get32(pending, 4);
     const size_t length = word1 & 0xffffff;
     const auto flags = static_cast<uint8_t>(word1 >> 24);
+    if (!(word0 & 0x80000000u)) {
+      // DATA: spdystream writes a whole Write() as one frame (up to 16 MiB), so the payload is
+      // handed out in pieces as it arrives rather than buffered whole.
+      const uint32_t stream = word0 & kStreamIdMask;
+      if (stream == 0) return bad("DATA", "stream 0");
+      at_ += 8;
+      if (length == 0) {
+        out.push_back(DataFrame{.stream_id = stream, .fin = (flags & kFlagFin) != 0});
+        continue;
+      }
+      data_left_ = length;
+      data_stream_ = stream;
+      data_fin_ = (flags & kFlagFin) != 0;
+      continue;
+    }
     if (length > limits_.max_frame)
       return absl::InvalidArgumentError(fmt::format("SPDY frame of {} bytes is over the limit of {}", length, limits_.max_frame));
     if (pending.size() < 8 + length) break;
-    const std::string_view body = pending.substr(8, length);
-    if (word0 & 0x80000000u) {
-      RETURN_IF_ERROR(decode_control(static_cast<uint16_t>((word0 >> 16) & 0x7fff), static_cast<uint16_t>(word0 & 0xffff),
-                                     flags, body, out));
-    } else {
-      const uint32_t stream = word0 & kStreamIdMask;
-      if (stream == 0) return bad("DATA", "stream 0");
-      out.push_back(DataFrame{.stream_id = stream, .fin = (flags & kFlagFin) != 0, .data = std::string(body)});
-    }
+    RETURN_IF_ERROR(decode_control(static_cast<uint16_t>((word0 >> 16) & 0x7fff), static_cast<uint16_t>(word0 & 0xffff),
+                                   flags, pending.substr(8, length), out));
     at_ += 8 + length;
   }
   // Keep the buffer from growing without bound: drop what has been consumed.

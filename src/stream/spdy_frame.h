@@ -80,11 +80,12 @@ struct WindowUpdate {
 using Frame = std::variant<DataFrame, SynStream, SynReply, RstStream, Settings, Ping, GoAway, Headers, WindowUpdate>;
 
 struct Limits {
-  size_t max_frame = 1 << 20;          // a frame's length field beyond this ends the session
+  size_t max_frame = 1 << 20;          // a control frame's length field beyond this ends the session
   size_t max_header_block = 256 << 10;  // a header block inflating beyond this ends the session
 };
 
-// Decoding is incremental: feed() takes bytes as they arrive and hands out whole frames.
+// Decoding is incremental: feed() takes bytes as they arrive and hands out whole control
+// frames; a DATA frame's payload comes out in pieces as it arrives (FIN on the last piece).
 // Control frames of a type this codec does not know (NOOP, CREDENTIAL) are skipped, as the
 // specification asks. Any error (InvalidArgument saying what was wrong) leaves the session
 // unusable: the header compression state is gone with it.
@@ -105,6 +106,9 @@ class Codec {
   Limits limits_;
   std::string in_;
   size_t at_ = 0;
+  size_t data_left_ = 0;  // of the DATA frame being read
+  uint32_t data_stream_ = 0;
+  bool data_fin_ = false;
   HeaderCompressor deflater_;
   HeaderDecompressor inflater_;
 };

@@ -14,7 +14,7 @@ namespace websocket = boost::beast::websocket;
 using boost::system::error_code;
 
 namespace {
-constexpr size_t kMaxMessage = 1 << 20;
+constexpr size_t kMaxMessage = 16 << 20;  // a client may send a whole write as one message (gorilla does)
 constexpr size_t kHeldInputHigh = 1 << 20;
 }  // namespace
 

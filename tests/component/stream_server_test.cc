@@ -20,6 +20,7 @@
 #include "ipc/frame.h"
 #include "ipc/monitor_protocol.h"
 #include "stream/stream_server.h"
+#include "support/tcp_echo_server.h"
 #include "sys/netns_connect.h"
 #include "sys/subprocess.h"
 
@@ -142,52 +143,8 @@ class StreamServerTest : public ::testing::Test {
   std::vector<std::string> dialed_pods_;
 };
 
-// A port on 127.0.0.1 nothing listens on (bound once, then released).
-uint16_t unused_port() {
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
-}
-
-// A TCP server on 127.0.0.1 that greets each connection with "echo:", then sends back what it
-// reads until the client half-closes.
-class EchoServer {
- public:
-  EchoServer() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_.get(), 16);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] {
-      for (;;) {
-        UniqueFd c(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        if (!c) return;
-        (void)!::write(c.get(), "echo:", 5);
-        char buf[4096];
-        for (ssize_t n; (n = ::read(c.get(), buf, sizeof buf)) > 0;) (void)!::write(c.get(), buf, static_cast<size_t>(n));
-      }
-    });
-  }
-  ~EchoServer() {
-    ::shutdown(fd_.get(), SHUT_RDWR);
-    thread_.join();
-  }
-  uint16_t port() const { return port_; }
-
- private:
-  UniqueFd fd_;
-  uint16_t port_ = 0;
-  std::thread thread_;
-};
+using test_support::unused_loopback_port;
+using EchoServer = test_support::TcpEchoServer;
 
 TEST_F(StreamServerTest, SpdyOutputStderrAndExitCode) {
   start();
@@ -270,7 +227,7 @@ TEST_F(StreamServerTest, IdleSessionsAreClosed) {
 
 TEST_F(StreamServerTest, PortForwardCarriesConnectionsBothWays) {
   start();
-  EchoServer echo;
+  EchoServer echo("echo:");
   absl::StatusOr<std::string> u = server_->port_forward_url({.pod_id = "pod1", .ports = {echo.port()}});
   ASSERT_TRUE(u.ok()) << u.status();
   EXPECT_TRUE(absl::StrContains(*u, "/portforward/")) << *u;
@@ -290,7 +247,7 @@ TEST_F(StreamServerTest, PortForwardCarriesConnectionsBothWays) {
 
 TEST_F(StreamServerTest, PortForwardOverWebSocket) {
   start();
-  EchoServer echo;
+  EchoServer echo("echo:");
   const std::string port = std::to_string(echo.port());
   for (const char* protocol : {"v4.channel.k8s.io", "v4.base64.channel.k8s.io"}) {
     SCOPED_TRACE(protocol);
@@ -303,7 +260,7 @@ TEST_F(StreamServerTest, PortForwardOverWebSocket) {
   }
   // A port the request did not name, in the query: refused before anything is dialed.
   absl::StatusOr<std::string> u = server_->port_forward_url({.pod_id = "pod1", .ports = {echo.port()}});
-  const uint16_t other = unused_port();
+  const uint16_t other = unused_loopback_port();
   sys::RunResult r = client(*u, {}, {"-transport", "websocket", "-port-forward", std::to_string(other)});
   EXPECT_EQ(r.exit_code, 200);
   EXPECT_TRUE(absl::StrContains(r.out, "http-status: 400")) << r.out;
@@ -316,7 +273,7 @@ TEST_F(StreamServerTest, PortForwardOverWebSocket) {
 
 TEST_F(StreamServerTest, PortForwardErrorsGoOnThePairsErrorStream) {
   start();
-  EchoServer echo;
+  EchoServer echo("echo:");
   absl::StatusOr<std::string> u = server_->port_forward_url({.pod_id = "pod1", .ports = {echo.port()}});
   ASSERT_TRUE(u.ok());
   sys::RunResult r = client(*u, {}, {"-port-forward", std::to_string(echo.port() == 1 ? 2 : 1)});
@@ -325,7 +282,7 @@ TEST_F(StreamServerTest, PortForwardErrorsGoOnThePairsErrorStream) {
   EXPECT_TRUE(dialed_pods_.empty()) << "a port not asked for is never dialed";
 
   // Nothing listens on the port: the dial's error, on the error stream.
-  const uint16_t dead = unused_port();
+  const uint16_t dead = unused_loopback_port();
   u = server_->port_forward_url({.pod_id = "pod1", .ports = {}});
   r = client(*u, {}, {"-port-forward", std::to_string(dead)});
   EXPECT_EQ(r.exit_code, 1);

@@ -6,6 +6,7 @@
 //	                    [-stdin] [-stdout] [-stderr] [-tty] [-resize WxH] [-disconnect-after D]
 //	berth-stream-client -url URL -port-forward PORT [-repeat N]
 //	berth-stream-client -url URL -port-forward PORT -transport websocket [-until-bytes N]
+//	berth-stream-client -direct HOST:PORT    (the same copy over plain TCP: a baseline)
 //
 // It copies its stdin/stdout/stderr to and from the session and exits with the command's
 // exit code (read from the error channel). With -port-forward it opens N forwarded
@@ -40,6 +41,7 @@ type options struct {
 	stdin, stdout, stderr, tty        bool
 	disconnectAfter                   time.Duration
 	portForward, repeat, untilBytes   int
+	direct                            string
 }
 
 func fail(code int, format string, args ...interface{}) {
@@ -108,6 +110,7 @@ func main() {
 	flag.IntVar(&o.portForward, "port-forward", 0, "forward this port instead of an exec")
 	flag.IntVar(&o.repeat, "repeat", 1, "port-forward: this many connections, one after the other")
 	flag.IntVar(&o.untilBytes, "until-bytes", -1, "websocket port-forward: stop after this many bytes came back")
+	flag.StringVar(&o.direct, "direct", "", "copy stdin to HOST:PORT and back over plain TCP")
 	flag.Parse()
 	if o.disconnectAfter > 0 {
 		go func() {
@@ -115,6 +118,9 @@ func main() {
 			fmt.Fprintln(os.Stderr, "berth-stream-client: disconnecting")
 			os.Exit(202)
 		}()
+	}
+	if o.direct != "" {
+		os.Exit(runDirect(o))
 	}
 	if o.portForward != 0 {
 		os.Exit(runPortForward(o))
@@ -212,7 +218,9 @@ func runPortForward(o options) int {
 		errStream := openStream(sc, h("error"))
 		data := openStream(sc, h("data"))
 		go func() {
-			data.Write(input)
+			for at := 0; at < len(input); at += 32 << 10 { // 32 KiB writes, as kubectl's copy loop does
+				data.Write(input[at:min(at+(32<<10), len(input))])
+			}
 			data.Close() // half-close: the pod's side reads EOF
 		}()
 		var wg sync.WaitGroup
@@ -402,11 +410,16 @@ func runWebSocketPortForward(o options) int {
 	sent := false
 	for o.untilBytes < 0 || len(got) < o.untilBytes {
 		if prefixes == 2 && !sent {
-			if b64 {
-				ws.WriteMessage(websocket.TextMessage, []byte("0"+base64.StdEncoding.EncodeToString(input)))
-			} else {
-				ws.WriteMessage(websocket.BinaryMessage, append([]byte{0}, input...))
-			}
+			go func() { // in 32 KiB messages, as kubectl's copy loop writes them
+				for at := 0; at < len(input); at += 32 << 10 {
+					chunk := input[at:min(at+(32<<10), len(input))]
+					if b64 {
+						ws.WriteMessage(websocket.TextMessage, []byte("0"+base64.StdEncoding.EncodeToString(chunk)))
+					} else {
+						ws.WriteMessage(websocket.BinaryMessage, append([]byte{0}, chunk...))
+					}
+				}
+			}()
 			sent = true
 		}
 		_, msg, err := ws.ReadMessage()
@@ -438,4 +451,24 @@ func runWebSocketPortForward(o options) int {
 		return 1
 	}
 	return 0
+}
+
+func runDirect(o options) int {
+	conn, err := net.Dial("tcp", o.direct)
+	if err != nil {
+		fail(201, "dial: %v", err)
+	}
+	go func() {
+		io.Copy(conn, os.Stdin)
+		conn.(*net.TCPConn).CloseWrite()
+	}()
+	io.Copy(os.Stdout, conn)
+	return 0
+}
+
+func min(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
 }

@@ -93,6 +93,35 @@ TEST(SpdyFrame, EveryFrameRoundTrips) {
   EXPECT_EQ(std::get<WindowUpdate>(got[9]).delta, 12345u);
 }
 
+// spdystream sends a whole Write() as one DATA frame, up to 16 MiB: its payload comes out as
+// it arrives, not buffered whole; FIN only on the last piece.
+TEST(SpdyFrame, DataPayloadsComeOutAsTheyArrive) {
+  Codec sender, receiver;
+  const std::string payload(3 << 20, 'p');
+  const std::string wire = sender.encode(DataFrame{.stream_id = 3, .fin = true, .data = payload}) +
+                           sender.encode(Ping{.id = 1});
+  std::string got;
+  bool fin = false;
+  size_t pieces = 0;
+  for (size_t at = 0; at < wire.size(); at += 100000) {
+    std::vector<Frame> out;
+    ASSERT_TRUE(receiver.feed(std::string_view(wire).substr(at, 100000), out).ok());
+    for (const Frame& f : out) {
+      if (auto* d = std::get_if<DataFrame>(&f)) {
+        EXPECT_FALSE(fin) << "nothing after the FIN piece";
+        EXPECT_EQ(d->stream_id, 3u);
+        got += d->data;
+        fin = d->fin;
+        ++pieces;
+      }
+    }
+    EXPECT_LT(receiver.buffered(), 200000u) << "the payload is not held back";
+  }
+  EXPECT_EQ(got, payload);
+  EXPECT_TRUE(fin);
+  EXPECT_GT(pieces, 10u);
+}
+
 TEST(SpdyFrame, UnknownControlFramesAreSkipped) {
   Codec c;
   // A NOOP (type 5, SPDY/2) and a type from the future, then a PING.
@@ -116,7 +145,7 @@ TEST(SpdyFrame, MalformedFramesAreRefusedNamingWhat) {
       {std::string("\x80\x03\x00\x09\x00\x00\x00\x08\x00\x00\x00\x01\x00\x00\x00\x00", 16), "a delta of 0"},
       {std::string("\x80\x03\x00\x04\x00\x00\x00\x04\x00\x00\x00\x02", 12), "2 entries do not fill 4 bytes"},
       {std::string("\x00\x00\x00\x00\x00\x00\x00\x00", 8), "DATA frame: stream 0"},
-      {std::string("\x00\x00\x00\x01\x00\xff\xff\xff", 8), "over the limit"},
+      {std::string("\x80\x03\x00\x01\x00\xff\xff\xff", 8), "over the limit"},
       // A SYN_STREAM whose header block is not zlib at all.
       {std::string("\x80\x03\x00\x01\x00\x00\x00\x0e\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00garb", 22), "zlib"},
   };
