@@ -15,6 +15,7 @@
 #include <thread>
 
 #include <absl/strings/match.h>
+#include <absl/synchronization/mutex.h>
 #include <gtest/gtest.h>
 
 #include "ipc/frame.h"
@@ -92,7 +93,10 @@ class StreamServerTest : public ::testing::Test {
   void start(StreamServerOptions options = {}, ExecStarter starter = start_on_host) {
     absl::StatusOr<std::unique_ptr<StreamServer>> s =
         StreamServer::start(std::move(options), clock_, std::move(starter), [this](const std::string& pod, uint16_t port) {
-          dialed_pods_.push_back(pod);
+          {
+            absl::MutexLock l(&mu_);  // the server's workers dial
+            dialed_pods_.push_back(pod);
+          }
           return sys::connect_loopback("", port, absl::Seconds(5));
         });
     ASSERT_TRUE(s.ok()) << s.status();
@@ -138,9 +142,15 @@ class StreamServerTest : public ::testing::Test {
     return answer.substr(0, answer.find("\r\n"));
   }
 
+  std::vector<std::string> dialed() {
+    absl::MutexLock l(&mu_);
+    return dialed_pods_;
+  }
+
   RealClock clock_;
-  std::unique_ptr<StreamServer> server_;
-  std::vector<std::string> dialed_pods_;
+  absl::Mutex mu_;
+  std::vector<std::string> dialed_pods_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<StreamServer> server_;  // last: destroyed first, its workers joined before the rest goes
 };
 
 using test_support::unused_loopback_port;
@@ -234,7 +244,7 @@ TEST_F(StreamServerTest, PortForwardCarriesConnectionsBothWays) {
   sys::RunResult r = client(*u, {}, {"-port-forward", std::to_string(echo.port()), "-repeat", "3"}, "ping\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "echo:ping\necho:ping\necho:ping\n") << "three connections on one session";
-  EXPECT_EQ(dialed_pods_, (std::vector<std::string>{"pod1", "pod1", "pod1"}));
+  EXPECT_EQ(dialed(), (std::vector<std::string>{"pod1", "pod1", "pod1"}));
   EXPECT_TRUE(absl::StrContains(r.err, "protocol: portforward.k8s.io")) << r.err;
 
   // Large, both ways: past every window.
@@ -279,7 +289,7 @@ TEST_F(StreamServerTest, PortForwardErrorsGoOnThePairsErrorStream) {
   sys::RunResult r = client(*u, {}, {"-port-forward", std::to_string(echo.port() == 1 ? 2 : 1)});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(r.err, "was not among the ports")) << r.err;
-  EXPECT_TRUE(dialed_pods_.empty()) << "a port not asked for is never dialed";
+  EXPECT_TRUE(dialed().empty()) << "a port not asked for is never dialed";
 
   // Nothing listens on the port: the dial's error, on the error stream.
   const uint16_t dead = unused_loopback_port();
