@@ -1,7 +1,6 @@
 #include "stream/spdy_exec_session.h"
 
 #include "base/log.h"
-#include "stream/exit_status.h"
 
 namespace berth::stream {
 namespace asio = boost::asio;
@@ -25,9 +24,7 @@ SpdyExecSession::SpdyExecSession(asio::ip::tcp::socket socket, ExecSessionSetup 
                      "exec in " + setup.request.container_id),
       setup_(std::move(setup)), creation_timer_(io()) {}
 
-SpdyExecSession::~SpdyExecSession() {
-  if (relay_) relay_->abandon();
-}
+SpdyExecSession::~SpdyExecSession() { input_.abandon(); }
 
 void SpdyExecSession::on_start() {
   creation_timer_.expires_after(kStreamCreationTimeout);
@@ -60,8 +57,7 @@ void SpdyExecSession::on_stream(uint32_t id, const spdy::HeaderBlock& headers) {
 void SpdyExecSession::on_data(uint32_t id, std::string_view data) {
   if (id == stream_of(Channel::Stdin)) {
     hold_input(data.size());
-    if (relay_) events_.on_stdin(data);
-    else early_stdin_.append(data);
+    input_.stdin_data(data);
     return;
   }
   session().consumed(id, data.size());
@@ -73,53 +69,25 @@ void SpdyExecSession::on_data(uint32_t id, std::string_view data) {
     streams_[static_cast<size_t>(Channel::Resize)].reset();
     return;
   }
-  for (const TerminalSize& size : sizes) {
-    if (relay_) events_.on_resize(size);
-    else early_size_ = size;
-  }
+  for (const TerminalSize& size : sizes) input_.resize(size);
 }
 
 void SpdyExecSession::on_remote_close(uint32_t id) {
-  if (id != stream_of(Channel::Stdin)) return;
-  if (relay_) events_.on_stdin_end();
-  else early_stdin_end_ = true;
-}
-
-void SpdyExecSession::on_writable() {
-  if (events_.on_writable) events_.on_writable();
+  if (id == stream_of(Channel::Stdin)) input_.stdin_end();
 }
 
 void SpdyExecSession::on_end() {
   creation_timer_.cancel();
-  if (relay_) {
-    relay_->abandon();  // the monitor kills the process once the relay lets go of it
-    relay_.reset();
-  }
+  input_.abandon();
 }
 
 void SpdyExecSession::start_exec() {
   exec_requested_ = true;
   creation_timer_.cancel();
   start_exec_async(io(), setup_, [self = self<SpdyExecSession>()](absl::StatusOr<runtime::ExecStream> exec) {
-    self->exec_started(std::move(exec));
+    // A client that left while the process started: dropping `exec` kills it.
+    if (!self->ended()) self->input_.started(self->io(), std::move(exec), self->setup_.protocol, *self, self->name());
   });
-}
-
-void SpdyExecSession::exec_started(absl::StatusOr<runtime::ExecStream> exec) {
-  if (ended()) return;  // the client left while the process started: dropping it kills it
-  if (!exec.ok()) {
-    BERTH_LOG(info, "{}: {}", name(), std::string(exec.status().message()));
-    const std::string message(exec.status().message());
-    send(Channel::Error, setup_.protocol.status_json() ? failure_status_json(message) : message);
-    for (Channel c : {Channel::Stdout, Channel::Stderr, Channel::Error}) close(c);
-    finish();
-    return;
-  }
-  relay_ = std::make_shared<ExecRelay>(io(), std::move(*exec), setup_.protocol, *this);
-  relay_->start();
-  if (early_size_) events_.on_resize(*early_size_);  // first: what the client typed may depend on it
-  if (!early_stdin_.empty()) events_.on_stdin(std::exchange(early_stdin_, {}));
-  if (early_stdin_end_) events_.on_stdin_end();
 }
 
 void SpdyExecSession::send(Channel c, std::string data) {

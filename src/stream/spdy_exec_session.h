@@ -9,7 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "stream/client.h"
-#include "stream/exec_relay.h"
+#include "stream/exec_input.h"
 #include "stream/exec_session_setup.h"
 #include "stream/resize_decoder.h"
 #include "stream/spdy_connection.h"
@@ -24,7 +24,7 @@ class SpdyExecSession final : public SpdyConnection, public Client {
   ~SpdyExecSession() override;
 
   // Client
-  void set_events(ClientEvents events) override { events_ = std::move(events); }
+  void set_events(ClientEvents events) override { input_.set_events(std::move(events)); }
   void send(Channel c, std::string data) override;
   void close(Channel c) override;
   size_t backlog() const override { return SpdyConnection::backlog(); }
@@ -36,10 +36,9 @@ class SpdyExecSession final : public SpdyConnection, public Client {
   void on_stream(uint32_t id, const spdy::HeaderBlock& headers) override;
   void on_data(uint32_t id, std::string_view data) override;
   void on_remote_close(uint32_t id) override;
-  void on_writable() override;
+  void on_writable() override { input_.writable(); }
   void on_end() override;
   void start_exec();
-  void exec_started(absl::StatusOr<runtime::ExecStream> exec);
   std::optional<uint32_t> stream_of(Channel c) const { return streams_[static_cast<size_t>(c)]; }
   size_t expected_streams() const;
 
@@ -47,12 +46,8 @@ class SpdyExecSession final : public SpdyConnection, public Client {
   std::optional<uint32_t> streams_[5];  // by Channel
   size_t streams_seen_ = 0;
   bool exec_requested_ = false;
-  std::string early_stdin_;  // what came before the process started
-  bool early_stdin_end_ = false;
-  std::optional<TerminalSize> early_size_;
   ResizeDecoder resize_;
-  ClientEvents events_;
-  std::shared_ptr<ExecRelay> relay_;
+  ExecInput input_;
   boost::asio::steady_timer creation_timer_;
 };
 

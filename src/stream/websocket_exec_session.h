@@ -7,7 +7,7 @@
 #include <string>
 
 #include "stream/client.h"
-#include "stream/exec_relay.h"
+#include "stream/exec_input.h"
 #include "stream/exec_session_setup.h"
 #include "stream/websocket_connection.h"
 
@@ -19,7 +19,7 @@ class WebSocketExecSession final : public WebSocketConnection, public Client {
   ~WebSocketExecSession() override;
 
   // Client
-  void set_events(ClientEvents events) override { events_ = std::move(events); }
+  void set_events(ClientEvents events) override { input_.set_events(std::move(events)); }
   void send(Channel c, std::string data) override { WebSocketConnection::send(static_cast<uint8_t>(c), data); }
   void close(Channel) override {}  // channels have no end of their own on WebSocket
   size_t backlog() const override { return WebSocketConnection::backlog(); }
@@ -29,16 +29,11 @@ class WebSocketExecSession final : public WebSocketConnection, public Client {
  private:
   void on_open() override;
   void on_message(uint8_t channel, std::string payload) override;
-  void on_writable() override;
-  void on_end() override;
-  void exec_started(absl::StatusOr<runtime::ExecStream> exec);
+  void on_writable() override { input_.writable(); }
+  void on_end() override { input_.abandon(); }
 
   ExecSessionSetup setup_;
-  std::string early_stdin_;
-  bool early_stdin_end_ = false;
-  std::optional<TerminalSize> early_size_;
-  ClientEvents events_;
-  std::shared_ptr<ExecRelay> relay_;
+  ExecInput input_;
 };
 
 }  // namespace berth::stream

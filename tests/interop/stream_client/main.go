@@ -284,31 +284,40 @@ func runSPDY(o options) int {
 	return exitCode(errData)
 }
 
-func runWebSocket(o options) int {
+// dialWebSocket connects to the URL with `query` and the subprotocols (-protocols, else
+// `protocols`; "none" offers none): the connection and the protocol chosen, or nil after
+// printing a refusal.
+func dialWebSocket(o options, query string, protocols []string) (*websocket.Conn, string) {
 	u, err := url.Parse(o.url)
 	if err != nil {
 		fail(2, "bad url: %v", err)
 	}
 	u.Scheme = "ws"
-	protocols := []string{"v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io"}
+	u.RawQuery = query
 	if o.protocols != "" {
 		protocols = strings.Split(o.protocols, ",")
 	}
 	if o.protocols == "none" {
 		protocols = nil
 	}
-	dialer := websocket.Dialer{Subprotocols: protocols, HandshakeTimeout: 30 * time.Second}
-	ws, resp, err := dialer.Dial(u.String(), nil)
+	ws, resp, err := (&websocket.Dialer{Subprotocols: protocols, HandshakeTimeout: 30 * time.Second}).Dial(u.String(), nil)
 	if err != nil {
 		if resp != nil {
 			body, _ := io.ReadAll(resp.Body)
 			fmt.Printf("http-status: %d\n%s", resp.StatusCode, body)
-			return 200
+			return nil, ""
 		}
 		fail(201, "websocket: %v", err)
 	}
-	protocol := ws.Subprotocol()
-	fmt.Fprintf(os.Stderr, "protocol: %s\n", protocol)
+	fmt.Fprintf(os.Stderr, "protocol: %s\n", ws.Subprotocol())
+	return ws, ws.Subprotocol()
+}
+
+func runWebSocket(o options) int {
+	ws, protocol := dialWebSocket(o, "", []string{"v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io"})
+	if ws == nil {
+		return 200
+	}
 	b64 := protocol == "base64.channel.k8s.io"
 	var writeMu sync.Mutex
 	send := func(channel byte, data []byte) {
@@ -373,27 +382,11 @@ func runWebSocket(o options) int {
 }
 
 func runWebSocketPortForward(o options) int {
-	u, err := url.Parse(o.url)
-	if err != nil {
-		fail(2, "bad url: %v", err)
+	ws, protocol := dialWebSocket(o, "port="+strconv.Itoa(o.portForward), []string{"v4.channel.k8s.io"})
+	if ws == nil {
+		return 200
 	}
-	u.Scheme = "ws"
-	u.RawQuery = "port=" + strconv.Itoa(o.portForward)
-	protocols := []string{"v4.channel.k8s.io"}
-	if o.protocols != "" {
-		protocols = strings.Split(o.protocols, ",")
-	}
-	ws, resp, err := (&websocket.Dialer{Subprotocols: protocols, HandshakeTimeout: 30 * time.Second}).Dial(u.String(), nil)
-	if err != nil {
-		if resp != nil {
-			body, _ := io.ReadAll(resp.Body)
-			fmt.Printf("http-status: %d\n%s", resp.StatusCode, body)
-			return 200
-		}
-		fail(201, "websocket: %v", err)
-	}
-	b64 := ws.Subprotocol() == "v4.base64.channel.k8s.io"
-	fmt.Fprintf(os.Stderr, "protocol: %s\n", ws.Subprotocol())
+	b64 := protocol == "v4.base64.channel.k8s.io"
 	decode := func(msg []byte) (byte, []byte) {
 		if !b64 {
 			return msg[0], msg[1:]
