@@ -261,5 +261,37 @@ TEST_F(Streaming, TokensWorkOnceAndProtocolsAreNegotiated) {
   EXPECT_TRUE(absl::StrContains(ws_unknown.out, "http-status: 403")) << ws_unknown.out;
 }
 
+// A client that is not kubelet: berthd on a 100-byte state dir (the exec's console socket in
+// the pod's monitor dir is longer than sun_path) reached through a unix:/// URL, a pod name
+// of 64 bytes and a container name of 63.
+class StreamingOutsideClient : public Streaming {
+ protected:
+  void configure_daemon(DaemonSetup& d) const override {
+    std::filesystem::path state = dir_ / "state-";
+    state += std::string(100 - state.native().size(), 's');
+    d.state_dir = state;
+    d.listen.reset();
+    d.socket = dir_ / "url.sock";
+    d.flags = {"--listen", "unix://" + d.socket.string()};
+  }
+};
+
+TEST_F(StreamingOutsideClient, TtyExecAndPortForwardWithLongNamesAndPaths) {
+  ASSERT_EQ(state_dir_.native().size(), 100u);
+  const std::string pod = run_pod({.name = std::string(64, 'p')});  // the fixture makes it the hostname too
+  const std::string c = run_container(pod, {.name = std::string(63, 'c'), .command = {"nc", "-ll", "-p", "8080", "-e", "cat"}});
+  sys::RunResult r = exec(c, {"sh", "-c", "read x; stty size"}, {.tty = true, .stdin = true}, {"-resize", "70x20"}, "go\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "20 70")) << r.out;
+  ASSERT_TRUE(eventually([&] { return exec_exit(c, {"sh", "-c", "netstat -ltn | grep -q ':8080 '"}) == 0; }));
+  v1::PortForwardRequest req;
+  req.set_pod_sandbox_id(pod);  // no ports: any
+  v1::PortForwardResponse resp;
+  ASSERT_TRUE(rt_->PortForward(ctx().get(), req, &resp).ok());
+  r = client(resp.url(), {}, {"-port-forward", "8080"}, "long\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "long\n");
+}
+
 }  // namespace
 }  // namespace berth::e2e
