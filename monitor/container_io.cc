@@ -83,6 +83,7 @@ void ContainerIo::on_output(Source& s, std::string_view data) {
     if (capture_.size() > 2 * kCaptureTail) capture_.erase(0, capture_.size() - kCaptureTail);
     return;
   }
+  if (listener_) listener_(s.stream, data);
   if (!log_.enabled()) return;
   const std::string ts = format_cri_timestamp(clock_.now());
   std::string records;
@@ -117,7 +118,6 @@ void ContainerIo::drain() {
 void ContainerIo::close() {
   drain();
   while (!sources_.empty()) end_source(*sources_.back());
-  stdin_.reset();
 }
 
 }  // namespace berth::monitor

@@ -1,13 +1,14 @@
 #pragma once
-// A container's stdio as the monitor holds it: the read ends of its stdout/stderr pipes (or
-// the pty master for a tty container), the write end of its stdin pipe, and its CRI log
-// file. Output is drained whenever the loop says it is readable, whether or not anyone is
-// connected, so a container never blocks on a full pipe.
+// A container's output as the monitor holds it: the read ends of its stdout/stderr pipes (or
+// the pty master for a tty container) and its CRI log file. Output is drained whenever the
+// loop says it is readable, whether or not anyone is attached, so a container never blocks
+// on a full pipe. (Its stdin belongs to the attached clients: monitor/attachments.h.)
 #include <cstddef>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include <absl/functional/any_invocable.h>
 #include <absl/status/status.h>
 
 #include "base/clock.h"
@@ -46,7 +47,8 @@ class ContainerIo {
 
   // Starts draining `fd` (made nonblocking) as `stream`. A pty master is added as Stdout.
   [[nodiscard]] absl::Status add_source(UniqueFd fd, Stream stream);
-  void set_stdin(UniqueFd w) { stdin_ = std::move(w); }
+  // Also hands every piece of output (not what capture keeps) to `listener`.
+  void set_listener(absl::AnyInvocable<void(Stream, std::string_view)> listener) { listener_ = std::move(listener); }
 
   // While on, output is kept (its last 4 KiB) instead of logged: during `runc create` the
   // container's stdio are runc's own, and what arrives there is runc's error text.
@@ -75,7 +77,7 @@ class ContainerIo {
   CriLogFile log_;
   const Clock& clock_;
   std::vector<std::unique_ptr<Source>> sources_;
-  UniqueFd stdin_;
+  absl::AnyInvocable<void(Stream, std::string_view)> listener_;
   bool capture_on_ = false;
   std::string capture_;
 };

@@ -1,4 +1,5 @@
-// The runc-backed requests: create, start, kill, delete, update, exec_sync.
+// The requests about one container: create, start, kill, delete, update, exec_sync, exec
+// (runc-backed) and attach.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -29,8 +30,14 @@ absl::Status Monitor::op_create(ConnId conn, const nlohmann::json& req) {
   c->cgroup_dir = request.cgroup_dir;
   c->io = std::make_unique<ContainerIo>(loop_, id, request.log_path, clock_);
   RETURN_IF_ERROR(annotate(c->io->open_log(), "container {}", id));
+  c->attachments = std::make_unique<Attachments>(loop_, server_, id, request.tty, request.stdin_once);
+  c->io->set_listener([a = c->attachments.get()](Stream s, std::string_view data) { a->output(s, data); });
 
-  PendingCreate p{.conn = conn, .id = id, .runtime = rt, .pid_file = cfg_.run_dir / ("create-" + id + ".pid")};
+  PendingCreate p{.conn = conn,
+                  .id = id,
+                  .runtime = rt,
+                  .pid_file = cfg_.run_dir / ("create-" + id + ".pid"),
+                  .stdin = request.stdin};
   ::unlink(p.pid_file.c_str());
   p.argv = rt.argv({"create", "--bundle", request.bundle, "--pid-file", p.pid_file.string()});
   JobSpec spec{.timeout = cfg_.runtime_timeout};
@@ -51,7 +58,7 @@ absl::Status Monitor::op_create(ConnId conn, const nlohmann::json& req) {
     if (request.stdin) {
       UniqueFd in_w;
       RETURN_IF_ERROR(sys::make_pipe(spec.stdin_fd, in_w));
-      c->io->set_stdin(std::move(in_w));
+      RETURN_IF_ERROR(c->attachments->set_container_stdin(std::move(in_w)));
     }
   }
   p.argv.push_back(id);
@@ -87,7 +94,8 @@ void Monitor::settle_create(const PendingCreate& p, JobResult r) {
   if (p.console) {
     absl::StatusOr<UniqueFd> master = p.console->take_master();
     if (!master.ok()) return fail(master.status(), true);
-    absl::Status s = c->io->add_source(std::move(*master), Stream::Stdout);
+    absl::Status s = share_terminal(*c, master->get(), p.stdin);
+    if (s.ok()) s = c->io->add_source(std::move(*master), Stream::Stdout);
     if (!s.ok()) return fail(s, true);
   }
   absl::StatusOr<pid_t> pid = read_pid_file(p.pid_file);
@@ -104,6 +112,19 @@ void Monitor::settle_create(const PendingCreate& p, JobResult r) {
     reaper_.watch(c->pid, [this, id](int status) { on_init_exit(id, status); });
   }
   server_.reply(p.conn, ipc::encode(ipc::CreateResponse{.pid = *pid}));
+}
+
+absl::Status Monitor::share_terminal(Container& c, int master, bool stdin) {
+  auto dup = [&]() -> absl::StatusOr<UniqueFd> {
+    UniqueFd fd(::fcntl(master, F_DUPFD_CLOEXEC, 0));
+    if (!fd) return errno_error("duplicate the pty master of container {}", c.id);
+    return fd;
+  };
+  ASSIGN_OR_RETURN(UniqueFd terminal, dup());
+  c.attachments->set_terminal(std::move(terminal));
+  if (!stdin) return absl::OkStatus();
+  ASSIGN_OR_RETURN(UniqueFd in, dup());
+  return c.attachments->set_container_stdin(std::move(in));
 }
 
 absl::Status Monitor::op_start(ConnId conn, const nlohmann::json& req) {
@@ -200,6 +221,16 @@ absl::Status Monitor::op_exec(ConnId conn, const nlohmann::json& req) {
     return absl::FailedPreconditionError(fmt::format("container {} is not running: it has exited", request.id));
   exec_sessions_.start(conn, std::move(request));
   return absl::OkStatus();
+}
+
+absl::Status Monitor::op_attach(ConnId conn, const nlohmann::json& req) {
+  ASSIGN_OR_RETURN(const ipc::AttachRequest request, ipc::decode<ipc::AttachRequest>(req));
+  Container* c = find(request.id);
+  if (c == nullptr)
+    return absl::NotFoundError(fmt::format("container {} is not known to the monitor of pod {}", request.id, cfg_.pod_id));
+  if (c->state != State::Running)
+    return absl::FailedPreconditionError(fmt::format("container {} is not running: attach needs a running container", request.id));
+  return c->attachments->attach(conn, request, c->pid);
 }
 
 }  // namespace berth::monitor

@@ -76,6 +76,7 @@ void Monitor::handle(ConnId conn, nlohmann::json req) {
       {"update", &Monitor::op_update},       {"reopen_log", &Monitor::op_reopen_log},
       {"list", &Monitor::op_list},           {"shutdown", &Monitor::op_shutdown},
       {"watch", &Monitor::op_watch},         {"exec", &Monitor::op_exec},
+      {"attach", &Monitor::op_attach},
   };
   absl::Status s;
   absl::StatusOr<std::string> op = ipc::op_of(req);
@@ -123,6 +124,7 @@ void Monitor::on_init_exit(const std::string& id, int wait_status) {
   // What the container wrote before it exited belongs in the log before anyone hears of
   // the exit. The pipes stay watched: other processes may still hold them.
   c->io->drain();
+  c->attachments->end(c->exit->exit_code);
   (void)record_exit(*c);  // logged there; a waiter tries again
   BERTH_LOG(info, "[pod={}][ctr={}] init {} exited with {}{}", cfg_.pod_id, id, c->pid, c->exit->exit_code,
             c->exit->oom_killed ? " (OOM killed)" : "");
@@ -230,6 +232,7 @@ void Monitor::forget(const std::string& id) {
   // has already forgotten the container.
   if (c->pid > 0 && !c->exit) reaper_.unwatch(c->pid);
   c->io->close();
+  c->attachments->end(c->exit ? c->exit->exit_code : 137);
   BERTH_LOG(info, "[pod={}][ctr={}] deleted", cfg_.pod_id, id);
 }
 

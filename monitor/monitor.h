@@ -1,7 +1,7 @@
 #pragma once
 // The monitor's state and its answers to the control requests of proto/monitor.md: the
-// pod's containers (their init pids, stdio, logs and exits), the runc jobs in flight and
-// the exec_sync sessions. Everything runs on one loop; no handler blocks on a child.
+// pod's containers (their init pids, stdio, attached clients, logs and exits), the runc jobs
+// in flight and the exec sessions. Everything runs on one loop; no handler blocks on a child.
 #include <sys/types.h>
 
 #include <chrono>
@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/unique_fd.h"
 #include "ipc/exit_record.h"
+#include "monitor/attachments.h"
 #include "monitor/child_reaper.h"
 #include "monitor/console_socket.h"
 #include "monitor/container_io.h"
@@ -65,6 +66,7 @@ class Monitor {
     bool exit_recorded = false;  // the exit file is on disk
     std::string cgroup_dir;
     std::unique_ptr<ContainerIo> io;
+    std::unique_ptr<Attachments> attachments;
     std::map<uint64_t, Waiter> waiters;
     // Requests that must wait until the create in flight settles (a forced delete from a
     // berthd that is rolling back a create it lost track of).
@@ -81,6 +83,7 @@ class Monitor {
   absl::Status op_delete(ConnId conn, const nlohmann::json& req);
   absl::Status op_exec_sync(ConnId conn, const nlohmann::json& req);
   absl::Status op_exec(ConnId conn, const nlohmann::json& req);
+  absl::Status op_attach(ConnId conn, const nlohmann::json& req);
   absl::Status op_update(ConnId conn, const nlohmann::json& req);
   absl::Status op_reopen_log(ConnId conn, const nlohmann::json& req);
   absl::Status op_list(ConnId conn, const nlohmann::json& req);
@@ -100,10 +103,13 @@ class Monitor {
     std::filesystem::path pid_file;
     std::shared_ptr<ConsoleSocket> console;
     std::vector<std::string> argv;
+    bool stdin = false;  // a tty container's stdin is its pty master
   };
   // Settles a create (settle_create), then replays the requests that waited for it.
   void on_created(const PendingCreate& p, JobResult r);
   void settle_create(const PendingCreate& p, JobResult r);
+  // tty: the attached clients' resizes, and with `stdin` their input, go to the pty master.
+  absl::Status share_terminal(Container& c, int master, bool stdin);
   void on_init_exit(const std::string& id, int wait_status);
   absl::Status record_exit(Container& c);
   void answer_waiter(Container& c, uint64_t waiter_id);

@@ -33,6 +33,16 @@ std::string exit_reason(const runtime::ExitRecord& x) {
   return x.exit_code == 0 ? "Completed" : "Error";
 }
 
+// A streaming session's streams: a terminal has one output; some stream must be asked for.
+absl::Status check_stdio(std::string_view request, bool tty, bool stdin, bool stdout, bool stderr) {
+  if (tty && stderr)
+    return absl::InvalidArgumentError(
+        fmt::format("{}: tty and stderr cannot both be set (a terminal has one output stream)", request));
+  if (!stdin && !stdout && !stderr)
+    return absl::InvalidArgumentError(fmt::format("{}: at least one of stdin, stdout and stderr must be set", request));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::unique_ptr<runtime::PodMonitor> ContainerService::monitor_of(const PodRecord& pod, const OpContext& op) const {
@@ -287,19 +297,31 @@ absl::StatusOr<runtime::ExecStreamRequest> ContainerService::prepare_exec(const 
                                                                           std::vector<std::string> argv, bool tty,
                                                                           bool stdin, bool stdout, bool stderr) {
   if (argv.empty()) return absl::InvalidArgumentError("ExecRequest.cmd is empty");
-  if (tty && stderr)
-    return absl::InvalidArgumentError("ExecRequest: tty and stderr cannot both be set (a terminal has one output stream)");
-  if (!stdin && !stdout && !stderr)
-    return absl::InvalidArgumentError("ExecRequest: at least one of stdin, stdout and stderr must be set");
+  RETURN_IF_ERROR(check_stdio("ExecRequest", tty, stdin, stdout, stderr));
   ASSIGN_OR_RETURN(Located l, locate(ref));
   ASSIGN_OR_RETURN(ContainerRecord rec, running_record(l, "exec"));
   return runtime::ExecStreamRequest{.container_id = rec.id.str(), .runtime = l.runtime, .argv = std::move(argv),
                                     .tty = tty, .stdin = stdin, .stdout = stdout, .stderr = stderr};
 }
 
+absl::StatusOr<runtime::ExecStreamRequest> ContainerService::prepare_attach(const std::string& ref, bool tty, bool stdin,
+                                                                            bool stdout, bool stderr) {
+  RETURN_IF_ERROR(check_stdio("AttachRequest", tty, stdin, stdout, stderr));
+  ASSIGN_OR_RETURN(Located l, locate(ref));
+  ASSIGN_OR_RETURN(ContainerRecord rec, running_record(l, "attach"));
+  if (stdin && !rec.stdin)
+    return absl::FailedPreconditionError(fmt::format(
+        "container {} was created with stdin=false: attach cannot send it input (ask without stdin)", rec.id.str()));
+  if (tty && !rec.tty)
+    return absl::FailedPreconditionError(
+        fmt::format("container {} was created with tty=false: attach without tty", rec.id.str()));
+  return runtime::ExecStreamRequest{.container_id = rec.id.str(), .runtime = l.runtime, .attach = true,
+                                    .tty = tty, .stdin = stdin, .stdout = stdout, .stderr = stderr};
+}
+
 absl::StatusOr<runtime::ExecStream> ContainerService::start_exec(const runtime::ExecStreamRequest& req) {
   ASSIGN_OR_RETURN(Located l, locate(req.container_id));
-  RETURN_IF_ERROR(running_record(l, "exec").status());
+  RETURN_IF_ERROR(running_record(l, req.attach ? "attach" : "exec").status());
   return monitor_of(l.pod, OpContext{})->exec_stream(req);
 }
 

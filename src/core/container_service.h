@@ -63,11 +63,14 @@ class ContainerService {
   std::vector<ContainerRecord> list(const ContainerFilter& f);
   absl::StatusOr<runtime::ExecSyncResult> exec_sync(const OpContext& op, const std::string& ref,
                                                     std::vector<std::string> argv, std::chrono::seconds timeout);
-  // Streaming exec, in two steps: prepare_exec checks the request and the container when the
-  // URL is asked for (bad requests fail before anything starts); start_exec, when the client
-  // connects, checks again and starts the process in the pod's monitor.
+  // Streaming exec and attach, in two steps: prepare_exec / prepare_attach check the request
+  // and the container when the URL is asked for (bad requests fail before anything starts);
+  // start_exec, when the client connects, checks again and starts the process (or attaches
+  // to the container's) in the pod's monitor.
   absl::StatusOr<runtime::ExecStreamRequest> prepare_exec(const std::string& ref, std::vector<std::string> argv, bool tty,
                                                           bool stdin, bool stdout, bool stderr);
+  absl::StatusOr<runtime::ExecStreamRequest> prepare_attach(const std::string& ref, bool tty, bool stdin, bool stdout,
+                                                            bool stderr);
   absl::StatusOr<runtime::ExecStream> start_exec(const runtime::ExecStreamRequest& req);
   absl::Status update_resources(const OpContext& op, const std::string& ref, const spec::ResourcesInput& r);
   absl::Status reopen_log(const OpContext& op, const std::string& ref);

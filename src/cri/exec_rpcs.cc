@@ -32,6 +32,17 @@ grpc::Status RuntimeService::Exec(Ctx* ctx, const v1::ExecRequest* req, v1::Exec
   });
 }
 
+grpc::Status RuntimeService::Attach(Ctx* ctx, const v1::AttachRequest* req, v1::AttachResponse* resp) {
+  return serve(ready_, *ctx, RpcKind::Mutation, "Attach", req->container_id(), [&](const core::OpContext&) {
+    ASSIGN_OR_RETURN(runtime::ExecStreamRequest attach,
+                     containers_.prepare_attach(req->container_id(), req->tty(), req->stdin(), req->stdout(),
+                                                req->stderr()));
+    ASSIGN_OR_RETURN(std::string url, stream_urls_.exec(std::move(attach)));
+    resp->set_url(std::move(url));
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status RuntimeService::PortForward(Ctx* ctx, const v1::PortForwardRequest* req, v1::PortForwardResponse* resp) {
   return serve(ready_, *ctx, RpcKind::Mutation, "PortForward", req->pod_sandbox_id(), [&](const core::OpContext&) {
     const std::vector<int32_t> ports(req->port().begin(), req->port().end());

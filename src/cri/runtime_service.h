@@ -22,7 +22,7 @@ struct RuntimeInfo {
 
 // Park a prepared request on the streaming server and return its one-time URL.
 struct StreamUrls {
-  std::function<absl::StatusOr<std::string>(runtime::ExecStreamRequest)> exec;
+  std::function<absl::StatusOr<std::string>(runtime::ExecStreamRequest)> exec;  // and attach (request.attach)
   std::function<absl::StatusOr<std::string>(std::string pod_id, std::vector<uint16_t> ports)> port_forward;
 };
 
@@ -57,13 +57,13 @@ class RuntimeService final : public v1::RuntimeService::Service {
   // exec_rpcs.cc
   grpc::Status ExecSync(Ctx*, const v1::ExecSyncRequest*, v1::ExecSyncResponse*) override;
   grpc::Status Exec(Ctx*, const v1::ExecRequest*, v1::ExecResponse*) override;
+  grpc::Status Attach(Ctx*, const v1::AttachRequest*, v1::AttachResponse*) override;
   grpc::Status PortForward(Ctx*, const v1::PortForwardRequest*, v1::PortForwardResponse*) override;
   // unimplemented_rpcs.cc: each answers UNIMPLEMENTED naming itself and the reason.
   grpc::Status StreamPodSandboxes(Ctx*, const v1::StreamPodSandboxesRequest*,
                                   grpc::ServerWriter<v1::StreamPodSandboxesResponse>*) override;
   grpc::Status StreamContainers(Ctx*, const v1::StreamContainersRequest*,
                                 grpc::ServerWriter<v1::StreamContainersResponse>*) override;
-  grpc::Status Attach(Ctx*, const v1::AttachRequest*, v1::AttachResponse*) override;
   grpc::Status ContainerStats(Ctx*, const v1::ContainerStatsRequest*, v1::ContainerStatsResponse*) override;
   grpc::Status ListContainerStats(Ctx*, const v1::ListContainerStatsRequest*, v1::ListContainerStatsResponse*) override;
   grpc::Status StreamContainerStats(Ctx*, const v1::StreamContainerStatsRequest*,

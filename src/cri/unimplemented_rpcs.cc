@@ -9,12 +9,10 @@ namespace berth::cri {
   grpc::Status RuntimeService::rpc(Ctx*, const v1::Req*, Resp*) { return unimplemented(#rpc, why); }
 
 constexpr const char* kStreaming = "the streaming list RPCs come with the events and stats work";
-constexpr const char* kStream = "attach is not implemented yet (exec and port-forward are)";
 constexpr const char* kStats = "container and pod stats are a later issue";
 
 BERTH_UNIMPLEMENTED(StreamPodSandboxes, StreamPodSandboxesRequest, grpc::ServerWriter<v1::StreamPodSandboxesResponse>, kStreaming)
 BERTH_UNIMPLEMENTED(StreamContainers, StreamContainersRequest, grpc::ServerWriter<v1::StreamContainersResponse>, kStreaming)
-BERTH_UNIMPLEMENTED(Attach, AttachRequest, v1::AttachResponse, kStream)
 BERTH_UNIMPLEMENTED(ContainerStats, ContainerStatsRequest, v1::ContainerStatsResponse, kStats)
 BERTH_UNIMPLEMENTED(ListContainerStats, ListContainerStatsRequest, v1::ListContainerStatsResponse, kStats)
 BERTH_UNIMPLEMENTED(StreamContainerStats, StreamContainerStatsRequest, grpc::ServerWriter<v1::StreamContainerStatsResponse>, kStats)

@@ -189,6 +189,18 @@ absl::StatusOr<ExecSyncResponse> decode(const json& j) {
   return r;
 }
 
+// tty, stdin, stdout, stderr of an exec or attach: not stderr with tty, at least one stream.
+template <typename Request>
+absl::Status stdio_fields(const json& j, Request& r) {
+  ASSIGN_OR_RETURN(r.tty, optional_bool(j, "tty", false));
+  ASSIGN_OR_RETURN(r.stdin, optional_bool(j, "stdin", false));
+  ASSIGN_OR_RETURN(r.stdout, optional_bool(j, "stdout", false));
+  ASSIGN_OR_RETURN(r.stderr, optional_bool(j, "stderr", false));
+  if (r.tty && r.stderr) return bad_field("stderr", "cannot be asked for with tty (the terminal carries both)");
+  if (!r.stdin && !r.stdout && !r.stderr) return bad_field("stdin", "stdin, stdout or stderr must be asked for");
+  return absl::OkStatus();
+}
+
 // exec
 json encode(const ExecRequest& r) {
   return request(r, {{"id", r.id}, {"runtime", runtime_json(r.runtime)}, {"argv", r.argv}, {"tty", r.tty},
@@ -201,12 +213,7 @@ absl::StatusOr<ExecRequest> decode(const json& j) {
   r.id = std::move(t.id);
   r.runtime = std::move(t.runtime);
   ASSIGN_OR_RETURN(r.argv, argv_field(j));
-  ASSIGN_OR_RETURN(r.tty, optional_bool(j, "tty", false));
-  ASSIGN_OR_RETURN(r.stdin, optional_bool(j, "stdin", false));
-  ASSIGN_OR_RETURN(r.stdout, optional_bool(j, "stdout", false));
-  ASSIGN_OR_RETURN(r.stderr, optional_bool(j, "stderr", false));
-  if (r.tty && r.stderr) return bad_field("stderr", "cannot be asked for with tty (the terminal carries both)");
-  if (!r.stdin && !r.stdout && !r.stderr) return bad_field("stdin", "stdin, stdout or stderr must be asked for");
+  RETURN_IF_ERROR(stdio_fields(j, r));
   return r;
 }
 json encode(const ExecStarted& r) { return ok_response({{"pid", r.pid}}); }
@@ -227,6 +234,18 @@ absl::StatusOr<ExecExit> decode(const json& j) {
   if (code < 0 || code > 255) return bad_field("exit_code", "must be between 0 and 255");
   ExecExit r{.exit_code = static_cast<int>(code)};
   ASSIGN_OR_RETURN(r.message, optional_string(j, "message"));
+  return r;
+}
+
+// attach
+json encode(const AttachRequest& r) {
+  return request(r, {{"id", r.id}, {"tty", r.tty}, {"stdin", r.stdin}, {"stdout", r.stdout}, {"stderr", r.stderr}});
+}
+template <>
+absl::StatusOr<AttachRequest> decode(const json& j) {
+  AttachRequest r;
+  ASSIGN_OR_RETURN(r.id, container_id_field(j));
+  RETURN_IF_ERROR(stdio_fields(j, r));
   return r;
 }
 

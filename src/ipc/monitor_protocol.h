@@ -127,6 +127,21 @@ struct ExecExit {
   bool operator==(const ExecExit&) const = default;
 };
 
+// `attach`: pipes of its own to the stdio of a running container's init, which the monitor
+// holds. The answer is an ExecStarted with the init's pid and fds on its first byte: the
+// write end of a stdin pipe, then the read ends of stdout and stderr pipes, each only if
+// asked for, and with tty a duplicate of the pty master last (for resizes). One ExecExit
+// with the init's exit code follows when the container exits. `tty` only for a container
+// with a tty (without it, a tty container's output comes on stdout).
+struct AttachRequest {
+  static constexpr std::string_view kOp = "attach";
+  std::string id;
+  bool tty = false;
+  bool stdin = false, stdout = false, stderr = false;
+  size_t fd_count() const { return size_t{stdin} + size_t{stdout} + size_t{stderr} + size_t{tty}; }
+  bool operator==(const AttachRequest&) const = default;
+};
+
 struct UpdateRequest {
   static constexpr std::string_view kOp = "update";
   std::string id;
@@ -188,6 +203,7 @@ nlohmann::json encode(const ExecSyncResponse& r);
 nlohmann::json encode(const ExecRequest& r);
 nlohmann::json encode(const ExecStarted& r);
 nlohmann::json encode(const ExecExit& r);
+nlohmann::json encode(const AttachRequest& r);
 nlohmann::json encode(const UpdateRequest& r);
 nlohmann::json encode(const ReopenLogRequest& r);
 nlohmann::json encode(const ListRequest& r);

@@ -1,6 +1,6 @@
 #pragma once
-// A streaming exec as berthd holds it: the process's stdio (fds the pod's monitor handed
-// over) and the monitor connection that reports its exit. Destroying it closes that
+// A streaming exec (or attach) as berthd holds it: the process's stdio (fds the pod's
+// monitor handed over) and the monitor connection that reports its exit. Destroying it closes that
 // connection, and the monitor then kills the process with its process group: a client that
 // leaves never leaves a process behind.
 #include <sys/types.h>
@@ -19,8 +19,11 @@ namespace berth::runtime {
 struct ExecStreamRequest {
   std::string container_id;
   OciRuntime runtime;
-  std::vector<std::string> argv;  // not empty
-  bool tty = false;
+  // Attach to the container's own process (its stdio, which the monitor holds) instead of
+  // starting argv. Its end is the container's exit.
+  bool attach = false;
+  std::vector<std::string> argv;  // not empty, unless attach
+  bool tty = false;  // attach: only to a container with a tty
   bool stdin = false, stdout = false, stderr = false;  // not stderr with tty; at least one
 };
 
@@ -33,14 +36,15 @@ class ExecStream {
  public:
   ExecStream() = default;
   // `control` is nonblocking; `pending` is what arrived on it after the start frame.
-  ExecStream(pid_t pid, UniqueFd control, std::string pending)
-      : pid_(pid), control_(std::move(control)), pending_(std::move(pending)) {}
+  ExecStream(pid_t pid, UniqueFd control, std::string pending, bool attached = false)
+      : pid_(pid), control_(std::move(control)), pending_(std::move(pending)), attached_(attached) {}
   ExecStream(ExecStream&&) = default;
   ExecStream& operator=(ExecStream&&) = default;
 
   pid_t pid() const { return pid_; }  // as the host sees it; 0 when it never started
-  // Empty when not asked for. With a tty, stdout is the terminal's master, stdin a
-  // duplicate of it, and terminal() one more (for TIOCSWINSZ).
+  bool attached() const { return attached_; }  // to the container's own process
+  // Empty when not asked for. With a tty, `terminal` is the pty master (for TIOCSWINSZ); an
+  // exec's stdout is the master too and its stdin a duplicate of it, an attach's are pipes.
   UniqueFd stdin_fd, stdout_fd, stderr_fd, terminal;
 
   // Readable when the exit may have arrived; -1 once the exit is known.
@@ -55,6 +59,7 @@ class ExecStream {
   UniqueFd control_;
   std::string pending_;  // bytes of a frame not yet complete
   std::optional<ExecStreamExit> exit_;
+  bool attached_ = false;
 };
 
 }  // namespace berth::runtime

@@ -67,6 +67,22 @@ absl::StatusOr<FrameWithFds> read_frame_with_fds(int fd, absl::Time deadline) {
   }
 }
 
+
+// Puts the answer's fds where ExecStream has them. An exec's terminal is its stdout (the pty
+// master), duplicated for stdin and resizes; an attach has pipes and a terminal of its own.
+void take_stdio(const ExecStreamRequest& req, std::vector<UniqueFd> fds, ExecStream& stream) {
+  auto next = fds.begin();
+  if (req.tty && !req.attach) {
+    stream.stdout_fd = std::move(*next);
+    stream.terminal = UniqueFd(::fcntl(stream.stdout_fd.get(), F_DUPFD_CLOEXEC, 0));
+    if (req.stdin) stream.stdin_fd = UniqueFd(::fcntl(stream.stdout_fd.get(), F_DUPFD_CLOEXEC, 0));
+    return;
+  }
+  if (req.stdin) stream.stdin_fd = std::move(*next++);
+  if (req.stdout) stream.stdout_fd = std::move(*next++);
+  if (req.stderr) stream.stderr_fd = std::move(*next++);
+  if (req.tty) stream.terminal = std::move(*next++);
+}
 }  // namespace
 
 absl::Time MonitorClient::within(absl::Duration limit) const { return std::min(deadline_, absl::Now() + limit); }
@@ -154,23 +170,28 @@ absl::StatusOr<ExecSyncResult> MonitorClient::exec_sync(const ExecSyncRequest& r
 }
 
 absl::StatusOr<ExecStream> MonitorClient::exec_stream(const ExecStreamRequest& req) const {
-  const ipc::ExecRequest r{.id = req.container_id, .runtime = runtime_ref(req.runtime), .argv = req.argv,
-                           .tty = req.tty, .stdin = req.stdin, .stdout = req.stdout, .stderr = req.stderr};
-  auto ctx = [&](const absl::Status& st) { return annotate(st, "monitor exec ({})", socket_.string()); };
+  const ipc::AttachRequest attach{
+      .id = req.container_id, .tty = req.tty, .stdin = req.stdin, .stdout = req.stdout, .stderr = req.stderr};
+  const ipc::ExecRequest exec{.id = req.container_id, .runtime = runtime_ref(req.runtime), .argv = req.argv,
+                              .tty = req.tty, .stdin = req.stdin, .stdout = req.stdout, .stderr = req.stderr};
+  const json request = req.attach ? ipc::encode(attach) : ipc::encode(exec);
+  auto ctx = [&](const absl::Status& st) {
+    return annotate(st, "monitor {} ({})", req.attach ? "attach" : "exec", socket_.string());
+  };
   const absl::Time deadline = within(kRuntimeCallLimit);
   absl::StatusOr<UniqueFd> fd = sys::connect_unix(socket_);
   if (!fd.ok()) return ctx(fd.status());
-  if (absl::Status st = ipc::write_frame(fd->get(), ipc::encode(r), deadline); !st.ok()) return ctx(st);
+  if (absl::Status st = ipc::write_frame(fd->get(), request, deadline); !st.ok()) return ctx(st);
   absl::StatusOr<FrameWithFds> first = read_frame_with_fds(fd->get(), deadline);
   if (!first.ok()) return ctx(first.status());
   RETURN_IF_ERROR(ipc::status_from_json(first->message));
   absl::StatusOr<ipc::ExecStarted> started = ipc::decode<ipc::ExecStarted>(first->message);
   if (!started.ok()) return ctx(started.status());
-  const size_t expected = started->pid == 0 ? 0 : r.fd_count();
+  const size_t expected = started->pid == 0 ? 0 : (req.attach ? attach.fd_count() : exec.fd_count());
   if (first->fds.size() != expected)
     return ctx(absl::InternalError(fmt::format("the answer carried {} fds, not {}", first->fds.size(), expected)));
   ::fcntl(fd->get(), F_SETFL, O_NONBLOCK);
-  ExecStream stream(static_cast<pid_t>(started->pid), std::move(*fd), std::move(first->rest));
+  ExecStream stream(static_cast<pid_t>(started->pid), std::move(*fd), std::move(first->rest), req.attach);
   if (started->pid == 0) {
     // Never started: the exit with the reason follows at once.
     for (absl::Time end = absl::Now() + absl::Seconds(10); !stream.exit() && absl::Now() < end;) {
@@ -181,16 +202,7 @@ absl::StatusOr<ExecStream> MonitorClient::exec_stream(const ExecStreamRequest& r
     if (!stream.exit()) return ctx(absl::DeadlineExceededError("no exit for a command that did not start"));
     return stream;
   }
-  auto next = first->fds.begin();
-  if (req.tty) {
-    stream.stdout_fd = std::move(*next);
-    stream.terminal = UniqueFd(::fcntl(stream.stdout_fd.get(), F_DUPFD_CLOEXEC, 0));
-    if (req.stdin) stream.stdin_fd = UniqueFd(::fcntl(stream.stdout_fd.get(), F_DUPFD_CLOEXEC, 0));
-    return stream;
-  }
-  if (req.stdin) stream.stdin_fd = std::move(*next++);
-  if (req.stdout) stream.stdout_fd = std::move(*next++);
-  if (req.stderr) stream.stderr_fd = std::move(*next++);
+  take_stdio(req, std::move(first->fds), stream);
   return stream;
 }
 

@@ -179,9 +179,12 @@ void ExecRelay::maybe_finish() {
   if (exit_known && !(stdout_.done && stderr_.done)) return;
   finished_ = true;
   drain_timer_.cancel();
-  const runtime::ExecStreamExit exit =
+  runtime::ExecStreamExit exit =
       exit_known ? *exec_.exit()
                  : runtime::ExecStreamExit{.exit_code = 137, .message = "the pod's monitor went away before the exec's exit"};
+  // An attach ends well when the container does, whatever its exit code (as kubelet's own
+  // streaming server reports it): the code is the container's status, not the session's.
+  if (exec_.attached() && exit_known) exit = {};
   const std::string status = protocol_.status_json() ? exit_status_json(exit) : exit_status_text(exit);
   if (!status.empty()) client_->send(Channel::Error, status);
   client_->close(Channel::Stdout);

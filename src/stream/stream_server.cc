@@ -120,8 +120,9 @@ class StreamServer::Impl {
   }
 
   absl::StatusOr<std::string> exec_url(runtime::ExecStreamRequest r) {
+    const std::string_view kind = r.attach ? "attach" : "exec";
     ASSIGN_OR_RETURN(std::string token, exec_tokens_.issue(std::move(r)));
-    return fmt::format("{}/exec/{}", base_url_, token);
+    return fmt::format("{}/{}/{}", base_url_, kind, token);
   }
 
   absl::StatusOr<std::string> port_forward_url(PortForwardRequest r) {
@@ -169,7 +170,8 @@ class StreamServer::Impl {
     const std::string_view path = target.substr(0, target.find('?'));
     if (req.method() != http::verb::get && req.method() != http::verb::post)
       return respond(std::move(stream), req, http::status::method_not_allowed, "streaming takes GET or POST\n");
-    const bool exec = path.starts_with("/exec/"), port_forward = path.starts_with("/portforward/");
+    const bool attach = path.starts_with("/attach/"), port_forward = path.starts_with("/portforward/");
+    const bool exec = attach || path.starts_with("/exec/");
     if (!exec && !port_forward)
       return respond(std::move(stream), req, http::status::not_found, "no such streaming endpoint\n");
     const bool websocket = beast::websocket::is_upgrade(req);
@@ -222,7 +224,7 @@ class StreamServer::Impl {
                              });
     }
     std::optional<runtime::ExecStreamRequest> request = exec_tokens_.take(token);
-    if (!request) return unknown_token(std::move(stream), req);
+    if (!request || request->attach != attach) return unknown_token(std::move(stream), req);
     ExecSessionSetup setup{.request = std::move(*request),
                            .protocol = std::move(*protocol),
                            .starter = exec_,

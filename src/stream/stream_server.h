@@ -1,5 +1,5 @@
 #pragma once
-// berthd's streaming server: the URLs Exec and PortForward (and later Attach) return point
+// berthd's streaming server: the URLs Exec, Attach and PortForward return point
 // here. HTTP/1.1 on its own event loop thread, never a gRPC one; each URL carries a one-time
 // token that stands for the request it was issued for; the client upgrades the connection to
 // SPDY/3.1 or WebSocket. A worker pool runs what blocks (starting the process in the pod's
@@ -33,7 +33,7 @@ class StreamServer {
                                                              ExecStarter exec, PortDialer dial);
   ~StreamServer();  // stops: open sessions end, their processes are killed by their monitors
 
-  // A URL for one exec session, valid once and for the token's lifetime.
+  // A URL for one exec (or attach) session, valid once and for the token's lifetime.
   absl::StatusOr<std::string> exec_url(runtime::ExecStreamRequest request);
   absl::StatusOr<std::string> port_forward_url(PortForwardRequest request);
   // "http://127.0.0.1:PORT"

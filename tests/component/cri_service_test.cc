@@ -155,6 +155,31 @@ TEST_F(CriServiceTest, ExecRequestsThatCannotRunGetNoUrl) {
   EXPECT_TRUE(issued_.empty()) << "no token was issued for a request that cannot run";
 }
 
+TEST_F(CriServiceTest, AttachRequestsThatCannotBeServedGetNoUrl) {
+  auto attach = [&](const std::string& id, bool tty, bool stdin, bool stdout, bool stderr) {
+    v1::AttachRequest req;
+    req.set_container_id(id);
+    req.set_tty(tty);
+    req.set_stdin(stdin);
+    req.set_stdout(stdout);
+    req.set_stderr(stderr);
+    v1::AttachResponse resp;
+    return stub_->Attach(ctx().get(), req, &resp);
+  };
+  grpc::Status s = attach("0123456789ab", true, false, true, true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "AttachRequest: tty and stderr")) << s.error_message();
+  s = attach("0123456789ab", false, false, false, false);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "at least one of stdin, stdout and stderr")) << s.error_message();
+  s = attach("0123456789ab", false, false, true, false);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  s = attach("", false, false, true, false);
+  EXPECT_NE(s.error_code(), grpc::StatusCode::OK);
+  EXPECT_NE(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+  EXPECT_TRUE(issued_.empty()) << "no token was issued for a request that cannot be served";
+}
+
 TEST_F(CriServiceTest, PortForwardChecksThePortsAndThePod) {
   std::string pod;
   ASSERT_TRUE(run_pod(pod_config("pf"), &pod).ok());

@@ -290,6 +290,9 @@ v1::ContainerConfig BerthdTest::container_config(const ContainerOptions& o) cons
   for (const auto& a : o.args) c.add_args(a);
   c.set_log_path(o.log_path.empty() ? o.name + ".log" : o.log_path);
   for (const auto& [k, v] : o.labels) (*c.mutable_labels())[k] = v;
+  c.set_tty(o.tty);
+  c.set_stdin(o.stdin);
+  c.set_stdin_once(o.stdin_once);
   return c;
 }
 

@@ -44,6 +44,7 @@ struct ContainerOptions {
   std::string image = "docker.io/library/busybox:latest";
   std::string log_path;  // default "<name>.log"
   std::map<std::string, std::string> labels;
+  bool tty = false, stdin = false, stdin_once = false;
 };
 
 // Where a test's berthd keeps its state and how it is told its socket; configure_daemon()

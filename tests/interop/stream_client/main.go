@@ -4,12 +4,14 @@
 //
 //	berth-stream-client -url URL [-transport spdy|websocket] [-protocols P1,P2]
 //	                    [-stdin] [-stdout] [-stderr] [-tty] [-resize WxH] [-disconnect-after D]
+//	                    [-until-output TEXT]
 //	berth-stream-client -url URL -port-forward PORT [-repeat N]
 //	berth-stream-client -url URL -port-forward PORT -transport websocket [-until-bytes N]
 //	berth-stream-client -direct HOST:PORT    (the same copy over plain TCP: a baseline)
 //
 // It copies its stdin/stdout/stderr to and from the session and exits with the command's
-// exit code (read from the error channel). With -port-forward it opens N forwarded
+// exit code (read from the error channel); with -until-output it leaves (exit 0) as soon as
+// its stdout has received TEXT (an attach that need not wait for the container's end). With -port-forward it opens N forwarded
 // connections to PORT one after the other on one session, sends each its stdin and prints
 // what comes back; an error on a pair's error stream exits 1. Over WebSocket (no half-close)
 // it sends its stdin and reads until N bytes came back or the server closed. An HTTP answer other than 101 prints
@@ -41,7 +43,7 @@ type options struct {
 	stdin, stdout, stderr, tty        bool
 	disconnectAfter                   time.Duration
 	portForward, repeat, untilBytes   int
-	direct                            string
+	direct, untilOutput               string
 }
 
 func fail(code int, format string, args ...interface{}) {
@@ -84,6 +86,24 @@ func exitCode(errData []byte) int {
 	return 1
 }
 
+// stdoutWriter is os.Stdout, which with -until-output ends the program once the text came.
+type stdoutWriter struct {
+	until string
+	seen  []byte
+}
+
+func (w *stdoutWriter) Write(p []byte) (int, error) {
+	n, err := os.Stdout.Write(p)
+	if w.until != "" {
+		w.seen = append(w.seen, p...)
+		if strings.Contains(string(w.seen), w.until) {
+			fmt.Fprintf(os.Stderr, "berth-stream-client: received %q\n", w.until)
+			os.Exit(0)
+		}
+	}
+	return n, err
+}
+
 func resizeJSON(o options) []byte {
 	if o.resize == "" {
 		return nil
@@ -111,6 +131,7 @@ func main() {
 	flag.IntVar(&o.repeat, "repeat", 1, "port-forward: this many connections, one after the other")
 	flag.IntVar(&o.untilBytes, "until-bytes", -1, "websocket port-forward: stop after this many bytes came back")
 	flag.StringVar(&o.direct, "direct", "", "copy stdin to HOST:PORT and back over plain TCP")
+	flag.StringVar(&o.untilOutput, "until-output", "", "leave (exit 0) once stdout has received this text")
 	flag.Parse()
 	if o.disconnectAfter > 0 {
 		go func() {
@@ -261,7 +282,7 @@ func runSPDY(o options) int {
 		}()
 	}
 	if o.stdout {
-		copyOut("stdout", os.Stdout)
+		copyOut("stdout", &stdoutWriter{until: o.untilOutput})
 	}
 	if o.stderr && !o.tty {
 		copyOut("stderr", os.Stderr)
@@ -352,6 +373,7 @@ func runWebSocket(o options) int {
 		}()
 	}
 	var errData []byte
+	stdout := &stdoutWriter{until: o.untilOutput}
 	for {
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
@@ -370,7 +392,7 @@ func runWebSocket(o options) int {
 		}
 		switch channel {
 		case 1:
-			os.Stdout.Write(data)
+			stdout.Write(data)
 		case 2:
 			os.Stderr.Write(data)
 		case 3:

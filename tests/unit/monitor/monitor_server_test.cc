@@ -3,6 +3,7 @@
 // exec_sync are covered without root. tests/integration/monitor_test.cc uses real runc.
 #include "monitor/monitor.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <poll.h>
@@ -447,6 +448,140 @@ TEST_F(MonitorServerTest, ExecStreamRefusesBadRequestsAndUnknownContainers) {
   EXPECT_NE(tty_stderr.message().find("stderr"), std::string::npos) << tty_stderr;
   const absl::Status nothing = raw_call(frame_of(R"({"op":"exec","id":"c","argv":["sh"],)" + rt + "}"));
   EXPECT_EQ(nothing.code(), absl::StatusCode::kInvalidArgument) << nothing;
+}
+
+// The attach op: pipes of each client's own on the container's stdio.
+runtime::ExecStreamRequest attach_request(const std::string& id, bool stdin, bool stdout, bool stderr = false) {
+  return {.container_id = id, .attach = true, .stdin = stdin, .stdout = stdout, .stderr = stderr};
+}
+
+// Reads from a blocking fd until `want` has come (or EOF).
+std::string read_until(const UniqueFd& fd, const std::string& want) {
+  std::string out;
+  std::vector<char> buf(64 * 1024);
+  while (out.find(want) == std::string::npos) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf.data(), static_cast<size_t>(n));
+  }
+  return out;
+}
+
+TEST_F(MonitorServerTest, AttachCopiesOutputToEveryClientAndInputFromAny) {
+  const fs::path log = dir_ / "logs" / "at.log";
+  ASSERT_TRUE(client().create_container({.id = "at", .bundle = bundle("at", "while read l; do echo \"got $l\"; done; exit 6"),
+                                         .runtime = runtime_, .log_path = log, .stdin = true}).ok());
+  ASSERT_TRUE(client().start_container("at", runtime_).ok());
+  auto watcher = client().exec_stream(attach_request("at", false, true));
+  ASSERT_TRUE(watcher.ok()) << watcher.status();
+  EXPECT_GT(watcher->pid(), 0);
+  EXPECT_TRUE(watcher->attached());
+  EXPECT_FALSE(watcher->stdin_fd);
+  auto writer = client().exec_stream(attach_request("at", true, true));
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ASSERT_TRUE(writer->stdin_fd && writer->stdout_fd);
+  ASSERT_EQ(::write(writer->stdin_fd.get(), "one\n", 4), 4);
+  EXPECT_EQ(read_until(writer->stdout_fd, "got one\n"), "got one\n");
+  EXPECT_EQ(read_until(watcher->stdout_fd, "got one\n"), "got one\n");
+  // The writer leaves; without stdin_once the container's stdin stays open for the next one.
+  *writer = runtime::ExecStream();
+  auto second = client().exec_stream(attach_request("at", true, false));
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(::write(second->stdin_fd.get(), "two\n", 4), 4);
+  EXPECT_EQ(read_until(watcher->stdout_fd, "got two\n"), "got two\n");
+  second->stdin_fd.reset();  // EOF from a client is not the container's EOF either
+  ASSERT_TRUE(client().kill("at", runtime_, SIGTERM).ok());
+  EXPECT_EQ(read_to_eof(watcher->stdout_fd), "") << "the pipe closes when the container ends";
+  auto exit = wait_exit(*watcher);
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->exit_code, 128 + SIGTERM);
+  EXPECT_NE(read(log).find("stdout F got two"), std::string::npos) << "the log has everything too";
+  ASSERT_TRUE(client().delete_container("at", runtime_, true).ok());
+}
+
+TEST_F(MonitorServerTest, AttachStdinOnceClosesTheContainersStdinWhenTheFirstClientLeaves) {
+  ASSERT_TRUE(client().create_container({.id = "ao", .bundle = bundle("ao", "cat; echo ended; exit 3"), .runtime = runtime_,
+                                         .stdin = true, .stdin_once = true}).ok());
+  ASSERT_TRUE(client().start_container("ao", runtime_).ok());
+  auto a = client().exec_stream(attach_request("ao", true, true));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(::write(a->stdin_fd.get(), "hi\n", 3), 3);
+  a->stdin_fd.reset();
+  EXPECT_EQ(read_to_eof(a->stdout_fd), "hi\nended\n");
+  auto exit = wait_exit(*a);
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->exit_code, 3);
+  ASSERT_TRUE(client().delete_container("ao", runtime_, true).ok());
+}
+
+TEST_F(MonitorServerTest, AttachClientThatDoesNotReadLosesOutputAndHoldsUpNothing) {
+  // 4 MiB, four times what a client may fall behind, in 64 KiB pieces a reader keeps up
+  // with (a burst faster than the reader would be dropped for it too), then a marker.
+  const std::string body =
+      "read x; i=0; while [ $i -lt 64 ]; do head -c 65536 /dev/zero; sleep 0.01; i=$((i+1)); done; echo; echo end; "
+      "exec sleep 1000";
+  ASSERT_TRUE(client().create_container({.id = "as", .bundle = bundle("as", body), .runtime = runtime_, .stdin = true}).ok());
+  ASSERT_TRUE(client().start_container("as", runtime_).ok());
+  auto idle = client().exec_stream(attach_request("as", false, true));
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  auto reader = client().exec_stream(attach_request("as", true, true));
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_EQ(::write(reader->stdin_fd.get(), "go\n", 3), 3);
+  const std::string all = read_until(reader->stdout_fd, "end\n");
+  EXPECT_EQ(all.size(), (size_t{4} << 20) + 5) << "the client that reads gets everything";
+  ::fcntl(idle->stdout_fd.get(), F_SETFL, O_NONBLOCK);
+  size_t idle_got = 0;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(idle->stdout_fd.get(), buf, sizeof buf)) > 0;) idle_got += static_cast<size_t>(n);
+  EXPECT_LT(idle_got, size_t{4} << 20) << "the idle client's backlog is bounded";
+  ASSERT_TRUE(client().delete_container("as", runtime_, true).ok());
+}
+
+TEST_F(MonitorServerTest, AttachStdinTheContainerDoesNotReadIsBoundedAndHoldsUpNothing) {
+  ASSERT_TRUE(client().create_container({.id = "ai", .bundle = bundle("ai", "exec sleep 1000"), .runtime = runtime_,
+                                         .stdin = true}).ok());
+  ASSERT_TRUE(client().start_container("ai", runtime_).ok());
+  auto a = client().exec_stream(attach_request("ai", true, false));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ::fcntl(a->stdin_fd.get(), F_SETFL, O_NONBLOCK);
+  const std::string chunk(64 * 1024, 'x');
+  size_t sent = 0;
+  for (int idle_rounds = 0; idle_rounds < 20 && sent < (size_t{16} << 20);) {
+    ssize_t n = ::write(a->stdin_fd.get(), chunk.data(), chunk.size());
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      idle_rounds = 0;
+    } else {
+      ++idle_rounds;  // the monitor may still be moving bytes along: give it a moment
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  EXPECT_GT(sent, 0u);
+  EXPECT_LT(sent, size_t{1} << 20) << "the monitor stops reading a client's stdin the container does not take";
+  auto listed = client().list();
+  EXPECT_TRUE(listed.ok()) << listed.status();
+  ASSERT_TRUE(client().delete_container("ai", runtime_, true).ok());
+}
+
+TEST_F(MonitorServerTest, AttachRefusesWhatTheContainerCannotGive) {
+  auto ghost = client().exec_stream(attach_request("ghost", false, true));
+  EXPECT_EQ(ghost.status().code(), absl::StatusCode::kNotFound) << ghost.status();
+  ASSERT_TRUE(create("ar", bundle("ar", "exec sleep 1000")).ok());
+  auto created = client().exec_stream(attach_request("ar", false, true));
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kFailedPrecondition) << created.status();
+  ASSERT_TRUE(client().start_container("ar", runtime_).ok());
+  auto in = client().exec_stream(attach_request("ar", true, true));
+  EXPECT_EQ(in.status().code(), absl::StatusCode::kFailedPrecondition) << in.status();
+  EXPECT_NE(in.status().message().find("without stdin"), std::string::npos) << in.status();
+  runtime::ExecStreamRequest tty = attach_request("ar", false, true);
+  tty.tty = true;
+  auto t = client().exec_stream(tty);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kFailedPrecondition) << t.status();
+  EXPECT_NE(t.status().message().find("without a tty"), std::string::npos) << t.status();
+  const absl::Status nothing = raw_call(frame_of(R"({"op":"attach","id":"ar"})"));
+  EXPECT_EQ(nothing.code(), absl::StatusCode::kInvalidArgument) << nothing;
+  ASSERT_TRUE(client().delete_container("ar", runtime_, true).ok());
 }
 
 TEST_F(MonitorServerTest, ReopenLogAfterRotation) {
