@@ -114,6 +114,8 @@ absl::Status apply_stream(Config& cfg, const toml::table& t, std::string_view or
     else if (k == "port") RETURN_IF_ERROR(read(v, origin, key, cfg.stream.port));
     else if (k == "idle_timeout_seconds") RETURN_IF_ERROR(read(v, origin, key, cfg.stream.idle_timeout_seconds));
     else if (k == "max_sessions") RETURN_IF_ERROR(read(v, origin, key, cfg.stream.max_sessions));
+    else if (k == "tls_cert_file") RETURN_IF_ERROR(read(v, origin, key, cfg.stream.tls_cert_file));
+    else if (k == "tls_key_file") RETURN_IF_ERROR(read(v, origin, key, cfg.stream.tls_key_file));
     else return unknown_key(origin, key);
   }
   return absl::OkStatus();
@@ -191,6 +193,8 @@ absl::Status validate_stream(const StreamConfig& c) {
   if (c.idle_timeout_seconds < 1)
     return absl::InvalidArgumentError("config: stream.idle_timeout_seconds must be at least 1");
   if (c.max_sessions < 1) return absl::InvalidArgumentError("config: stream.max_sessions must be at least 1");
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty())
+    return absl::InvalidArgumentError("config: stream.tls_cert_file and stream.tls_key_file go together (TLS needs both)");
   return absl::OkStatus();
 }
 

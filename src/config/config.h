@@ -55,6 +55,8 @@ struct StreamConfig {
   int64_t port = 0;                    // 0: a free port chosen at start
   int64_t idle_timeout_seconds = 4 * 3600;  // a session with no traffic either way is closed
   int64_t max_sessions = 128;              // more at once are refused with 429
+  // Both or neither: TLS with this PEM certificate chain and key (URLs become https://).
+  std::filesystem::path tls_cert_file, tls_key_file;
 };
 
 struct Config {

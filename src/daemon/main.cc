@@ -158,7 +158,9 @@ absl::Status run(const config::Config& cfg) {
                        {.address = cfg.stream.address,
                         .port = static_cast<uint16_t>(cfg.stream.port),
                         .idle_timeout = std::chrono::seconds(cfg.stream.idle_timeout_seconds),
-                        .max_sessions = static_cast<size_t>(cfg.stream.max_sessions)},
+                        .max_sessions = static_cast<size_t>(cfg.stream.max_sessions),
+                        .tls_cert_file = cfg.stream.tls_cert_file.string(),
+                        .tls_key_file = cfg.stream.tls_key_file.string()},
                        clock, [&containers](const runtime::ExecStreamRequest& r) { return containers.start_exec(r); },
                        [&pods](const std::string& pod, uint16_t port) { return pods.dial_port(pod, port); }));
   cri::RuntimeService runtime_rpc(ready, pods, containers,

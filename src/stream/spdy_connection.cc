@@ -17,17 +17,17 @@ constexpr std::chrono::seconds kLinger{5};  // after our last byte, for the clie
 
 }  // namespace
 
-SpdyConnection::SpdyConnection(asio::ip::tcp::socket socket, std::chrono::seconds idle_timeout,
+SpdyConnection::SpdyConnection(Transport transport, std::chrono::seconds idle_timeout,
                                std::string already_read, std::string name)
-    : socket_(std::move(socket)), idle_timeout_(idle_timeout), name_(std::move(name)),
+    : transport_(std::move(transport)), idle_timeout_(idle_timeout), name_(std::move(name)),
       session_({.on_stream = [this](uint32_t id, const spdy::HeaderBlock& h) { on_stream(id, h); },
                 .on_data = [this](uint32_t id, std::string_view d) { on_data(id, d); },
                 .on_remote_close = [this](uint32_t id) { on_remote_close(id); },
                 .on_reset = [this](uint32_t id) { on_remote_close(id); },
                 .on_goaway = {}}),
-      read_buf_(std::move(already_read)), idle_timer_(socket_.get_executor()) {}
+      read_buf_(std::move(already_read)), idle_timer_(transport_.get_executor()) {}
 
-asio::io_context& SpdyConnection::io() { return static_cast<asio::io_context&>(socket_.get_executor().context()); }
+asio::io_context& SpdyConnection::io() { return static_cast<asio::io_context&>(transport_.get_executor().context()); }
 
 void SpdyConnection::run() {
   touch();
@@ -50,7 +50,7 @@ void SpdyConnection::read() {
   if (reading_ || ended_ || held_input_ >= kHeldInputHigh) return;
   reading_ = true;
   read_buf_.resize(kReadChunk);
-  socket_.async_read_some(asio::buffer(read_buf_), [self = shared_from_this()](error_code ec, size_t n) {
+  transport_.async_read_some(asio::buffer(read_buf_), [self = shared_from_this()](error_code ec, size_t n) {
     self->reading_ = false;
     if (ec) {  // the client is gone (or closed after our last byte)
       self->end();
@@ -96,17 +96,17 @@ void SpdyConnection::flush() {
     if (ending_ && backlog() == 0) {
       // Everything is out: half-close, and give the client a moment to close its side (a
       // close with its bytes unread would reset the connection and could lose our last ones).
-      error_code ignored;
-      socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-      idle_timer_.expires_after(kLinger);
-      idle_timer_.async_wait([self = shared_from_this()](error_code ec) {
-        if (!ec) self->end();
+      transport_.async_shutdown_send([self = shared_from_this()] {
+        self->idle_timer_.expires_after(kLinger);
+        self->idle_timer_.async_wait([self](error_code ec) {
+          if (!ec) self->end();
+        });
       });
     }
     return;
   }
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(write_queue_.front()), [self = shared_from_this()](error_code ec, size_t) {
+  asio::async_write(transport_, asio::buffer(write_queue_.front()), [self = shared_from_this()](error_code ec, size_t) {
     self->writing_ = false;
     if (ec) {
       self->end();
@@ -136,8 +136,7 @@ void SpdyConnection::end() {
   ended_ = true;
   on_end();
   idle_timer_.cancel();
-  error_code ignored;
-  socket_.close(ignored);
+  transport_.close();
 }
 
 }  // namespace berth::stream

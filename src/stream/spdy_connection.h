@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "stream/spdy_session.h"
+#include "stream/transport.h"
 
 namespace berth::stream {
 
@@ -21,7 +22,7 @@ class SpdyConnection : public std::enable_shared_from_this<SpdyConnection> {
  public:
   // `already_read`: bytes that came with the HTTP request, past its end. `name` prefixes
   // the log lines ("exec in <container>").
-  SpdyConnection(boost::asio::ip::tcp::socket socket, std::chrono::seconds idle_timeout, std::string already_read,
+  SpdyConnection(Transport transport, std::chrono::seconds idle_timeout, std::string already_read,
                  std::string name);
   virtual ~SpdyConnection() = default;
   void run();
@@ -56,7 +57,7 @@ class SpdyConnection : public std::enable_shared_from_this<SpdyConnection> {
   void read();
   void touch();  // traffic: the idle timer starts over
 
-  boost::asio::ip::tcp::socket socket_;
+  Transport transport_;
   const std::chrono::seconds idle_timeout_;
   const std::string name_;
   spdy::ServerSession session_;

@@ -19,8 +19,8 @@ std::optional<Channel> channel_named(std::string_view type) {
 
 }  // namespace
 
-SpdyExecSession::SpdyExecSession(asio::ip::tcp::socket socket, ExecSessionSetup setup, std::string already_read)
-    : SpdyConnection(std::move(socket), setup.idle_timeout, std::move(already_read),
+SpdyExecSession::SpdyExecSession(Transport transport, ExecSessionSetup setup, std::string already_read)
+    : SpdyConnection(std::move(transport), setup.idle_timeout, std::move(already_read),
                      "exec in " + setup.request.container_id),
       setup_(std::move(setup)), creation_timer_(io()) {}
 

@@ -20,7 +20,7 @@ class SpdyExecSession final : public SpdyConnection, public Client {
  public:
   static constexpr std::chrono::seconds kStreamCreationTimeout{30};
 
-  SpdyExecSession(boost::asio::ip::tcp::socket socket, ExecSessionSetup setup, std::string already_read);
+  SpdyExecSession(Transport transport, ExecSessionSetup setup, std::string already_read);
   ~SpdyExecSession() override;
 
   // Client

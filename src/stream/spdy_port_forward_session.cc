@@ -18,9 +18,9 @@ std::optional<uint16_t> parse_port(std::string_view s) {
 
 }  // namespace
 
-SpdyPortForwardSession::SpdyPortForwardSession(asio::ip::tcp::socket socket, PortForwardSetup setup,
+SpdyPortForwardSession::SpdyPortForwardSession(Transport transport, PortForwardSetup setup,
                                                std::string already_read)
-    : SpdyConnection(std::move(socket), setup.idle_timeout, std::move(already_read),
+    : SpdyConnection(std::move(transport), setup.idle_timeout, std::move(already_read),
                      "port-forward to pod " + setup.request.pod_id),
       setup_(std::move(setup)) {}
 

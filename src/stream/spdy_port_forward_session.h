@@ -17,7 +17,7 @@ namespace berth::stream {
 
 class SpdyPortForwardSession final : public SpdyConnection, public ForwardSink {
  public:
-  SpdyPortForwardSession(boost::asio::ip::tcp::socket socket, PortForwardSetup setup, std::string already_read);
+  SpdyPortForwardSession(Transport transport, PortForwardSetup setup, std::string already_read);
   ~SpdyPortForwardSession() override;
 
   // ForwardSink

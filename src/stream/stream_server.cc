@@ -14,11 +14,15 @@
 #include <absl/strings/strip.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <fmt/format.h>
+#include <openssl/err.h>
 
 #include "base/log.h"
 #include "base/status.h"
@@ -26,6 +30,7 @@
 #include "stream/spdy_exec_session.h"
 #include "stream/spdy_port_forward_session.h"
 #include "stream/token_store.h"
+#include "stream/transport.h"
 #include "stream/websocket_exec_session.h"
 #include "stream/websocket_port_forward_session.h"
 
@@ -79,6 +84,14 @@ absl::StatusOr<std::vector<uint16_t>> query_ports(std::string_view target, const
   return ports;
 }
 
+// OpenSSL's own words for a failure: asio's message for its errors is only "asio.ssl error".
+std::string tls_error_text(const error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return ec.message();
+  char text[256];
+  ERR_error_string_n(static_cast<unsigned long>(ec.value()), text, sizeof text);
+  return text;
+}
+
 std::string url_host(const asio::ip::address& a) {
   if (a.is_unspecified()) return a.is_v6() ? "[::1]" : "127.0.0.1";  // reachable from this node
   return a.is_v6() ? fmt::format("[{}]", a.to_string()) : a.to_string();
@@ -100,6 +113,7 @@ class StreamServer::Impl {
   }
 
   absl::Status listen() {
+    RETURN_IF_ERROR(load_tls());
     error_code ec;
     const asio::ip::address address = asio::ip::make_address(options_.address, ec);
     if (ec) return absl::InvalidArgumentError(fmt::format("stream server: \"{}\" is not an IP address", options_.address));
@@ -113,7 +127,7 @@ class StreamServer::Impl {
     if (!ec) acceptor_.bind(at, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return absl::UnavailableError(fmt::format("stream server: listen on {}:{}: {}", options_.address, options_.port, ec.message()));
-    base_url_ = fmt::format("http://{}:{}", url_host(address), acceptor_.local_endpoint().port());
+    base_url_ = fmt::format("{}://{}:{}", tls_ ? "https" : "http", url_host(address), acceptor_.local_endpoint().port());
     accept();
     thread_ = std::thread([this] { io_.run(); });
     return absl::OkStatus();
@@ -134,6 +148,25 @@ class StreamServer::Impl {
   size_t active() const { return active_.load(); }
 
  private:
+  absl::Status load_tls() {
+    if (options_.tls_cert_file.empty() && options_.tls_key_file.empty()) return absl::OkStatus();
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty())
+      return absl::InvalidArgumentError("stream server: TLS needs both a certificate and a key file");
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    error_code ec;
+    ctx->use_certificate_chain_file(options_.tls_cert_file, ec);
+    if (ec)
+      return absl::InvalidArgumentError(
+          fmt::format("stream server: TLS certificate {}: {}", options_.tls_cert_file, tls_error_text(ec)));
+    ctx->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec)
+      return absl::InvalidArgumentError(fmt::format("stream server: TLS key {}: {}", options_.tls_key_file, tls_error_text(ec)));
+    tls_ = std::move(ctx);
+    return absl::OkStatus();
+  }
+
   // accept4 by hand, for SOCK_CLOEXEC (see listen()).
   void accept() {
     acceptor_.async_wait(tcp::acceptor::wait_read, [this](error_code ec) {
@@ -151,21 +184,37 @@ class StreamServer::Impl {
     });
   }
 
-  // Reads one request, then answers it or hands the connection to a session.
+  // The TLS handshake when the server has a certificate, then one request, which is
+  // answered or handed to a session with the connection. A client that is not done within
+  // kRequestTimeout is dropped.
   void serve(tcp::socket socket) {
-    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    std::shared_ptr<Transport> transport =
+        tls_ ? std::make_shared<Transport>(std::make_unique<Transport::TlsStream>(std::move(socket), *tls_))
+             : std::make_shared<Transport>(std::move(socket));
+    auto deadline = std::make_shared<asio::steady_timer>(io_, kRequestTimeout);
+    deadline->async_wait([weak = std::weak_ptr<Transport>(transport)](error_code ec) {
+      if (auto t = weak.lock(); t && !ec) t->close();  // what is pending fails, and lets go
+    });
+    if (!transport->tls()) return read_request(std::move(transport), std::move(deadline));
+    transport->tls()->async_handshake(asio::ssl::stream_base::server, [this, transport, deadline](error_code ec) {
+      if (ec) return;  // not TLS, or too slow: nothing to answer
+      read_request(transport, deadline);
+    });
+  }
+
+  void read_request(std::shared_ptr<Transport> transport, std::shared_ptr<asio::steady_timer> deadline) {
     auto buffer = std::make_shared<beast::flat_buffer>();
     auto parser = std::make_shared<http::request_parser<http::string_body>>();
     parser->header_limit(kMaxRequestHeader);
     parser->body_limit(0);
-    stream->expires_after(kRequestTimeout);
-    http::async_read(*stream, *buffer, *parser, [this, stream, buffer, parser](error_code ec, size_t) {
+    http::async_read(*transport, *buffer, *parser, [this, transport, deadline, buffer, parser](error_code ec, size_t) {
+      deadline->cancel();
       if (ec) return;  // not HTTP, or too slow: nothing to answer
-      route(std::move(*stream), std::move(*buffer), parser->release());
+      route(std::move(*transport), std::move(*buffer), parser->release());
     });
   }
 
-  void route(beast::tcp_stream stream, beast::flat_buffer buffer, Request req) {
+  void route(Transport stream, beast::flat_buffer buffer, Request req) {
     const std::string_view target(req.target().data(), req.target().size());
     const std::string_view path = target.substr(0, target.find('?'));
     if (req.method() != http::verb::get && req.method() != http::verb::post)
@@ -218,8 +267,8 @@ class StreamServer::Impl {
       }
       const std::string name = setup.protocol.name;
       return upgrade_to_spdy(std::move(stream), std::move(buffer), name,
-                             [setup = std::move(setup)](tcp::socket socket, std::string early) mutable {
-                               std::make_shared<SpdyPortForwardSession>(std::move(socket), std::move(setup),
+                             [setup = std::move(setup)](Transport transport, std::string early) mutable {
+                               std::make_shared<SpdyPortForwardSession>(std::move(transport), std::move(setup),
                                                                         std::move(early))->run();
                              });
     }
@@ -237,12 +286,12 @@ class StreamServer::Impl {
     }
     const std::string name = setup.protocol.name;
     upgrade_to_spdy(std::move(stream), std::move(buffer), name,
-                    [setup = std::move(setup)](tcp::socket socket, std::string early) mutable {
-                      std::make_shared<SpdyExecSession>(std::move(socket), std::move(setup), std::move(early))->run();
+                    [setup = std::move(setup)](Transport transport, std::string early) mutable {
+                      std::make_shared<SpdyExecSession>(std::move(transport), std::move(setup), std::move(early))->run();
                     });
   }
 
-  void unknown_token(beast::tcp_stream stream, const Request& req) {
+  void unknown_token(Transport stream, const Request& req) {
     respond(std::move(stream), req, http::status::not_found,
             "unknown or expired streaming token (a URL works once, within a minute)\n");
   }
@@ -250,21 +299,20 @@ class StreamServer::Impl {
   // Answers 101 with the chosen protocol, then hands the socket (and any bytes read past
   // the request) to `session`.
   template <typename StartSession>
-  void upgrade_to_spdy(beast::tcp_stream stream, beast::flat_buffer buffer, const std::string& protocol,
+  void upgrade_to_spdy(Transport stream, beast::flat_buffer buffer, const std::string& protocol,
                        StartSession session) {
     auto res = std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols, 11);
     res->set(http::field::connection, "Upgrade");
     res->set(http::field::upgrade, "SPDY/3.1");
     res->set("X-Stream-Protocol-Version", protocol);
-    auto s = std::make_shared<beast::tcp_stream>(std::move(stream));
+    auto s = std::make_shared<Transport>(std::move(stream));
     http::async_write(*s, *res, [s, res, buffer = std::move(buffer), session = std::move(session)](error_code ec, size_t) mutable {
       if (ec) return;
-      s->expires_never();
-      session(s->release_socket(), beast::buffers_to_string(buffer.data()));
+      session(std::move(*s), beast::buffers_to_string(buffer.data()));
     });
   }
 
-  void respond(beast::tcp_stream stream, const Request& req, http::status status, std::string body,
+  void respond(Transport stream, const Request& req, http::status status, std::string body,
                const std::vector<std::string>& accepted_protocols = {}) {
     BERTH_LOG(info, "stream server: {} {}: {} {}", std::string(req.method_string()), std::string(req.target().substr(0, 16)),
               static_cast<int>(status), std::string(absl::StripTrailingAsciiWhitespace(body)));
@@ -274,11 +322,8 @@ class StreamServer::Impl {
     res->keep_alive(false);
     res->body() = std::move(body);
     res->prepare_payload();
-    auto s = std::make_shared<beast::tcp_stream>(std::move(stream));
-    http::async_write(*s, *res, [s, res](error_code, size_t) {
-      error_code ignored;
-      s->socket().shutdown(tcp::socket::shutdown_send, ignored);
-    });
+    auto s = std::make_shared<Transport>(std::move(stream));
+    http::async_write(*s, *res, [s, res](error_code, size_t) { s->async_shutdown_send([s] {}); });
   }
 
   // Counts the session while the returned handle lives.
@@ -293,6 +338,7 @@ class StreamServer::Impl {
   TokenStore<runtime::ExecStreamRequest> exec_tokens_;
   TokenStore<PortForwardRequest> port_forward_tokens_;
   std::atomic<size_t> active_{0};
+  std::unique_ptr<asio::ssl::context> tls_;  // null: plain HTTP
   std::string base_url_;
   // Destroyed in reverse: the loop (and the sessions its handlers hold) before the counter.
   asio::io_context io_;

@@ -24,11 +24,14 @@ struct StreamServerOptions {
   std::chrono::seconds idle_timeout{4 * 3600};
   size_t max_sessions = 128;           // more at once get 429
   std::chrono::seconds token_ttl{60};
+  // Both set: TLS (1.2 or newer) with this PEM certificate chain and key, and https:// URLs.
+  std::string tls_cert_file, tls_key_file;
 };
 
 class StreamServer {
  public:
-  // Binds and starts serving; the error names the address when it cannot bind.
+  // Binds and starts serving; the error names the address when it cannot bind, the file
+  // when a TLS certificate or key cannot be loaded.
   static absl::StatusOr<std::unique_ptr<StreamServer>> start(StreamServerOptions options, const Clock& clock,
                                                              ExecStarter exec, PortDialer dial);
   ~StreamServer();  // stops: open sessions end, their processes are killed by their monitors
@@ -36,7 +39,7 @@ class StreamServer {
   // A URL for one exec (or attach) session, valid once and for the token's lifetime.
   absl::StatusOr<std::string> exec_url(runtime::ExecStreamRequest request);
   absl::StatusOr<std::string> port_forward_url(PortForwardRequest request);
-  // "http://127.0.0.1:PORT"
+  // "http://127.0.0.1:PORT" ("https://" with TLS)
   const std::string& base_url() const;
   size_t active_sessions() const;
 

@@ -18,16 +18,15 @@ constexpr size_t kMaxMessage = 16 << 20;  // a client may send a whole write as 
 constexpr size_t kHeldInputHigh = 1 << 20;
 }  // namespace
 
-WebSocketConnection::WebSocketConnection(beast::tcp_stream stream, Protocol protocol, std::chrono::seconds idle_timeout,
+WebSocketConnection::WebSocketConnection(Transport transport, Protocol protocol, std::chrono::seconds idle_timeout,
                                          std::string name)
-    : ws_(std::move(stream)), protocol_(std::move(protocol)), idle_timeout_(idle_timeout), name_(std::move(name)) {}
+    : ws_(std::move(transport)), protocol_(std::move(protocol)), idle_timeout_(idle_timeout), name_(std::move(name)) {}
 
 asio::io_context& WebSocketConnection::io() {
-  return static_cast<asio::io_context&>(beast::get_lowest_layer(ws_).socket().get_executor().context());
+  return static_cast<asio::io_context&>(ws_.next_layer().get_executor().context());
 }
 
 void WebSocketConnection::run(Request request) {
-  beast::get_lowest_layer(ws_).expires_never();  // the websocket stream keeps its own timeouts
   websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   // Beast counts only what arrives as activity; with its pings (at half the timeout) a live
   // client's pongs keep a session that only prints alive, and a client that is gone times out.
@@ -135,8 +134,7 @@ void WebSocketConnection::end() {
   if (ended_) return;
   ended_ = true;
   on_end();
-  error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  ws_.next_layer().close();
 }
 
 }  // namespace berth::stream

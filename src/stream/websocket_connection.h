@@ -11,19 +11,19 @@
 #include <string>
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "stream/protocols.h"
+#include "stream/transport.h"
 
 namespace berth::stream {
 
 class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnection> {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
-  WebSocketConnection(boost::beast::tcp_stream stream, Protocol protocol, std::chrono::seconds idle_timeout,
+  WebSocketConnection(Transport transport, Protocol protocol, std::chrono::seconds idle_timeout,
                       std::string name);
   virtual ~WebSocketConnection() = default;
   // Completes the handshake of `request`, then runs.
@@ -53,7 +53,7 @@ class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnect
   void write_next();
   void end();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<Transport> ws_;
   const Protocol protocol_;
   const std::chrono::seconds idle_timeout_;
   const std::string name_;

@@ -9,8 +9,8 @@ namespace {
 constexpr uint8_t kCloseSignal = 255;  // v5: [255, channel] ends that channel
 }  // namespace
 
-WebSocketExecSession::WebSocketExecSession(boost::beast::tcp_stream stream, ExecSessionSetup setup)
-    : WebSocketConnection(std::move(stream), setup.protocol, setup.idle_timeout, "exec in " + setup.request.container_id),
+WebSocketExecSession::WebSocketExecSession(Transport transport, ExecSessionSetup setup)
+    : WebSocketConnection(std::move(transport), setup.protocol, setup.idle_timeout, "exec in " + setup.request.container_id),
       setup_(std::move(setup)) {}
 
 WebSocketExecSession::~WebSocketExecSession() { input_.abandon(); }

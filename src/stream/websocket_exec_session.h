@@ -15,7 +15,7 @@ namespace berth::stream {
 
 class WebSocketExecSession final : public WebSocketConnection, public Client {
  public:
-  WebSocketExecSession(boost::beast::tcp_stream stream, ExecSessionSetup setup);
+  WebSocketExecSession(Transport transport, ExecSessionSetup setup);
   ~WebSocketExecSession() override;
 
   // Client

@@ -6,8 +6,8 @@
 
 namespace berth::stream {
 
-WebSocketPortForwardSession::WebSocketPortForwardSession(boost::beast::tcp_stream stream, PortForwardSetup setup)
-    : WebSocketConnection(std::move(stream), setup.protocol, setup.idle_timeout,
+WebSocketPortForwardSession::WebSocketPortForwardSession(Transport transport, PortForwardSetup setup)
+    : WebSocketConnection(std::move(transport), setup.protocol, setup.idle_timeout,
                           "port-forward to pod " + setup.request.pod_id),
       setup_(std::move(setup)) {
   for (uint16_t p : setup_.request.ports) ports_.push_back({.port = p});

@@ -16,7 +16,7 @@ namespace berth::stream {
 
 class WebSocketPortForwardSession final : public WebSocketConnection, public ForwardSink {
  public:
-  WebSocketPortForwardSession(boost::beast::tcp_stream stream, PortForwardSetup setup);
+  WebSocketPortForwardSession(Transport transport, PortForwardSetup setup);
   ~WebSocketPortForwardSession() override;
 
   // ForwardSink; the request id is the port's index.

@@ -318,5 +318,21 @@ TEST_F(StreamServerTest, HttpRequestsThatAreNotSessions) {
       << "an unknown token, over WebSocket too";
 }
 
+TEST_F(StreamServerTest, TlsFilesThatCannotBeLoadedAreNamed) {
+  auto start_with = [&](std::string cert, std::string key) {
+    return StreamServer::start({.tls_cert_file = std::move(cert), .tls_key_file = std::move(key)}, clock_, start_on_host,
+                               [](const std::string&, uint16_t) -> absl::StatusOr<UniqueFd> {
+                                 return absl::UnavailableError("no dialing here");
+                               });
+  };
+  auto missing = start_with("/nonexistent/tls.crt", "/nonexistent/tls.key");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(missing.status().message(), "/nonexistent/tls.crt")) << missing.status();
+  EXPECT_TRUE(absl::StrContains(missing.status().message(), "No such file")) << missing.status();
+  auto half = start_with("/nonexistent/tls.crt", "");
+  EXPECT_EQ(half.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(half.status().message(), "both a certificate and a key")) << half.status();
+}
+
 }  // namespace
 }  // namespace berth::stream

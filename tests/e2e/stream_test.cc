@@ -196,6 +196,54 @@ TEST_F(Streaming, TokensWorkOnceAndProtocolsAreNegotiated) {
   EXPECT_TRUE(absl::StrContains(ws_unknown.out, "http-status: 403")) << ws_unknown.out;
 }
 
+// TLS on the streaming server: a certificate for 127.0.0.1 made for the test, which the
+// client trusts (kubelet's side dials the https:// URL the same way).
+class StreamingTls : public Streaming {
+ protected:
+  void configure_daemon(DaemonSetup&) const override {
+    absl::StatusOr<sys::RunResult> r = sys::run(
+        {.argv = {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                  "-keyout", (dir_ / "tls.key").string(), "-out", (dir_ / "tls.crt").string(), "-days", "1", "-subj",
+                  "/CN=berth-e2e", "-addext", "subjectAltName=IP:127.0.0.1"},
+         .timeout = std::chrono::seconds(30)});
+    ASSERT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->err : r.status().ToString());
+  }
+  std::string extra_config() const override {
+    return absl::StrCat("[stream]\ntls_cert_file = \"", (dir_ / "tls.crt").string(), "\"\ntls_key_file = \"",
+                        (dir_ / "tls.key").string(), "\"\n");
+  }
+  std::vector<std::string> trust() const { return {"-ca", (dir_ / "tls.crt").string()}; }
+};
+
+TEST_F(StreamingTls, ExecAndPortForwardOverTls) {
+  const std::string pod = run_pod({.name = "tls"});
+  const std::string c = run_container(pod, {.name = "c", .command = {"nc", "-ll", "-p", "8080", "-e", "cat"}});
+  const std::string url = url_for(c, {"sh", "-c", "cat; exit 6"}, {.stdin = true});
+  ASSERT_TRUE(absl::StartsWith(url, "https://127.0.0.1:")) << url;
+  sys::RunResult r = client(url, {.stdin = true}, trust(), "secret\n");
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_EQ(r.out, "secret\n");
+  std::vector<std::string> ws = trust();
+  ws.insert(ws.end(), {"-transport", "websocket"});
+  r = exec(c, {"echo", "over wss"}, {}, ws);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "over wss\n");
+  ASSERT_TRUE(eventually([&] { return exec_exit(c, {"sh", "-c", "netstat -ltn | grep -q ':8080 '"}) == 0; }));
+  v1::PortForwardRequest req;
+  req.set_pod_sandbox_id(pod);
+  v1::PortForwardResponse resp;
+  ASSERT_TRUE(rt_->PortForward(ctx().get(), req, &resp).ok());
+  std::vector<std::string> pf = trust();
+  pf.insert(pf.end(), {"-port-forward", "8080"});
+  r = client(resp.url(), {}, pf, "tunnelled\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "tunnelled\n");
+  // Plain HTTP to the TLS port gets nowhere, and the URL's token was not spent by it.
+  const std::string plain = "http://" + url_for(c, {"true"}, {}).substr(std::string("https://").size());
+  r = client(plain, {});
+  EXPECT_EQ(r.exit_code, 201) << r.err;
+}
+
 // A client that is not kubelet: berthd on a 100-byte state dir (the exec's console socket in
 // the pod's monitor dir is longer than sun_path) reached through a unix:/// URL, a pod name
 // of 64 bytes and a container name of 63.

@@ -4,13 +4,14 @@
 //
 //	berth-stream-client -url URL [-transport spdy|websocket] [-protocols P1,P2]
 //	                    [-stdin] [-stdout] [-stderr] [-tty] [-resize WxH] [-disconnect-after D]
-//	                    [-until-output TEXT]
+//	                    [-until-output TEXT] [-ca FILE]
 //	berth-stream-client -url URL -port-forward PORT [-repeat N]
 //	berth-stream-client -url URL -port-forward PORT -transport websocket [-until-bytes N]
 //	berth-stream-client -direct HOST:PORT    (the same copy over plain TCP: a baseline)
 //
 // It copies its stdin/stdout/stderr to and from the session and exits with the command's
-// exit code (read from the error channel); with -until-output it leaves (exit 0) as soon as
+// exit code (read from the error channel). An https:// URL is dialled with TLS, trusting the
+// certificates in -ca; with -until-output it leaves (exit 0) as soon as
 // its stdout has received TEXT (an attach that need not wait for the container's end). With -port-forward it opens N forwarded
 // connections to PORT one after the other on one session, sends each its stdin and prints
 // what comes back; an error on a pair's error stream exits 1. Over WebSocket (no half-close)
@@ -20,6 +21,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -43,7 +46,7 @@ type options struct {
 	stdin, stdout, stderr, tty        bool
 	disconnectAfter                   time.Duration
 	portForward, repeat, untilBytes   int
-	direct, untilOutput               string
+	direct, untilOutput, ca           string
 }
 
 func fail(code int, format string, args ...interface{}) {
@@ -132,6 +135,7 @@ func main() {
 	flag.IntVar(&o.untilBytes, "until-bytes", -1, "websocket port-forward: stop after this many bytes came back")
 	flag.StringVar(&o.direct, "direct", "", "copy stdin to HOST:PORT and back over plain TCP")
 	flag.StringVar(&o.untilOutput, "until-output", "", "leave (exit 0) once stdout has received this text")
+	flag.StringVar(&o.ca, "ca", "", "PEM certificates to trust for an https:// URL")
 	flag.Parse()
 	if o.disconnectAfter > 0 {
 		go func() {
@@ -171,7 +175,12 @@ func upgrade(o options, protocols string) (*spdystream.Connection, string) {
 	if err != nil {
 		fail(2, "bad url: %v", err)
 	}
-	conn, err := net.Dial("tcp", u.Host)
+	var conn net.Conn
+	if u.Scheme == "https" {
+		conn, err = tls.Dial("tcp", u.Host, tlsConfig(o))
+	} else {
+		conn, err = net.Dial("tcp", u.Host)
+	}
 	if err != nil {
 		fail(201, "dial: %v", err)
 	}
@@ -209,6 +218,19 @@ func upgrade(o options, protocols string) (*spdystream.Connection, string) {
 	}
 	go sc.Serve(spdystream.NoOpStreamHandler)
 	return sc, protocol
+}
+
+// tlsConfig trusts what -ca holds, and nothing else.
+func tlsConfig(o options) *tls.Config {
+	pem, err := os.ReadFile(o.ca)
+	if err != nil {
+		fail(2, "an https URL needs -ca: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		fail(2, "no certificate in %s", o.ca)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 func openStream(sc *spdystream.Connection, headers http.Header) *spdystream.Stream {
@@ -313,7 +335,13 @@ func dialWebSocket(o options, query string, protocols []string) (*websocket.Conn
 	if err != nil {
 		fail(2, "bad url: %v", err)
 	}
-	u.Scheme = "ws"
+	dialer := &websocket.Dialer{HandshakeTimeout: 30 * time.Second}
+	if u.Scheme == "https" {
+		u.Scheme = "wss"
+		dialer.TLSClientConfig = tlsConfig(o)
+	} else {
+		u.Scheme = "ws"
+	}
 	u.RawQuery = query
 	if o.protocols != "" {
 		protocols = strings.Split(o.protocols, ",")
@@ -321,7 +349,8 @@ func dialWebSocket(o options, query string, protocols []string) (*websocket.Conn
 	if o.protocols == "none" {
 		protocols = nil
 	}
-	ws, resp, err := (&websocket.Dialer{Subprotocols: protocols, HandshakeTimeout: 30 * time.Second}).Dial(u.String(), nil)
+	dialer.Subprotocols = protocols
+	ws, resp, err := dialer.Dial(u.String(), nil)
 	if err != nil {
 		if resp != nil {
 			body, _ := io.ReadAll(resp.Body)

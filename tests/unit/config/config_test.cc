@@ -163,6 +163,20 @@ TEST_F(ConfigTest, ListenNameTooLongForAnyAddressIsRefused) {
   EXPECT_TRUE(f.ok()) << f.status();
 }
 
+TEST_F(ConfigTest, StreamTlsNeedsCertificateAndKeyTogether) {
+  Config c;
+  EXPECT_TRUE(c.stream.tls_cert_file.empty()) << "plain HTTP by default";
+  ASSERT_TRUE(apply_toml(c, "[stream]\ntls_cert_file = \"/etc/berth/tls.crt\"\ntls_key_file = \"/etc/berth/tls.key\"\n", "t.toml").ok());
+  EXPECT_EQ(c.stream.tls_cert_file, "/etc/berth/tls.crt");
+  EXPECT_EQ(c.stream.tls_key_file, "/etc/berth/tls.key");
+  absl::Status s = apply_toml(c, "[stream]\ntls_cert_file = \"tls.crt\"\n", "t.toml");
+  EXPECT_NE(s.message().find("stream.tls_cert_file"), std::string::npos) << s;
+  ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", "[stream]\ntls_cert_file = \"/etc/berth/tls.crt\"\n").ok());
+  auto half = load_config({.config_file = dir_ / "berth.toml"}, "/bin");
+  EXPECT_EQ(half.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(half.status().message().find("stream.tls_key_file"), std::string::npos) << half.status();
+}
+
 TEST_F(ConfigTest, RelativeDirectoriesFromFlagsAreRefused) {
   ASSERT_TRUE(sys::atomic_write_file(dir_ / "berth.toml", "").ok());
   auto f = load_config({.config_file = dir_ / "berth.toml", .state_dir = fs::path("state")}, "/bin");
