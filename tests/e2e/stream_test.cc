@@ -120,6 +120,26 @@ TEST_F(Streaming, StoppingTheContainerEndsItsSessions) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s);
 }
 
+TEST_F(Streaming, FiftySessionsAtOnce) {
+  const std::string c = running_container("fifty");
+  constexpr int kSessions = 50;
+  std::vector<std::string> urls;
+  for (int k = 0; k < kSessions; ++k) urls.push_back(url_for(c, {"sh", "-c", "sleep 1; echo n-$0", std::to_string(k)}, {}));
+  std::vector<sys::RunResult> results(kSessions);
+  std::vector<std::thread> clients;
+  for (int k = 0; k < kSessions; ++k)
+    clients.emplace_back([&, k] {
+      // Half over each transport; every one is open while the others start.
+      results[k] = client(urls[k], {}, k % 2 ? std::vector<std::string>{"-transport", "websocket"} : std::vector<std::string>{});
+    });
+  for (std::thread& t : clients) t.join();
+  for (int k = 0; k < kSessions; ++k) {
+    EXPECT_EQ(results[k].exit_code, 0) << k << ": " << results[k].err;
+    EXPECT_EQ(results[k].out, absl::StrCat("n-", k, "\n")) << k;
+  }
+  EXPECT_TRUE(eventually([&] { return processes_named(c, "sleep 1") == 0; }));
+}
+
 TEST_F(Streaming, BadRequestsFailBeforeAnythingStarts) {
   const std::string c = running_container("bad");
   std::string url;
