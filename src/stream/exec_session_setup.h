@@ -25,6 +25,8 @@ struct ExecSessionSetup {
   ExecStarter starter;
   boost::asio::thread_pool* workers = nullptr;
   std::chrono::seconds idle_timeout{4 * 3600};
+  // The streams a SPDY exec session needs must all be open by then.
+  std::chrono::milliseconds stream_creation_timeout{30'000};
   std::shared_ptr<void> slot;  // held while the session lives: it counts against the server's cap
 };
 

@@ -17,6 +17,8 @@ struct PortForwardSetup {
   PortDialer dialer;
   boost::asio::thread_pool* workers = nullptr;
   std::chrono::seconds idle_timeout{4 * 3600};
+  // A SPDY pair whose other stream has not come by then is given up (its input dropped).
+  std::chrono::milliseconds stream_creation_timeout{30'000};
   std::shared_ptr<void> slot;  // held while the session lives: it counts against the server's cap
 };
 

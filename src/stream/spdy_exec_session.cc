@@ -27,11 +27,11 @@ SpdyExecSession::SpdyExecSession(Transport transport, ExecSessionSetup setup, st
 SpdyExecSession::~SpdyExecSession() { input_.abandon(); }
 
 void SpdyExecSession::on_start() {
-  creation_timer_.expires_after(kStreamCreationTimeout);
+  creation_timer_.expires_after(setup_.stream_creation_timeout);
   creation_timer_.async_wait([self = self<SpdyExecSession>()](error_code ec) {
     if (ec || self->exec_requested_ || self->ended()) return;
-    BERTH_LOG(warn, "{}: the client opened {} of {} streams in {}s; closing", self->name(), self->streams_seen_,
-              self->expected_streams(), kStreamCreationTimeout.count());
+    BERTH_LOG(warn, "{}: the client opened {} of {} streams in {} ms; closing", self->name(), self->streams_seen_,
+              self->expected_streams(), self->setup_.stream_creation_timeout.count());
     self->finish();
   });
 }

@@ -18,7 +18,6 @@ namespace berth::stream {
 
 class SpdyExecSession final : public SpdyConnection, public Client {
  public:
-  static constexpr std::chrono::seconds kStreamCreationTimeout{30};
 
   SpdyExecSession(Transport transport, ExecSessionSetup setup, std::string already_read);
   ~SpdyExecSession() override;

@@ -56,7 +56,36 @@ void SpdyPortForwardSession::on_stream(uint32_t id, const spdy::HeaderBlock& hea
   pair.port = *port;
   requests_[id] = request_id;
   session().reply(id);
-  if (pair.data && pair.error) dial(request_id);
+  if (pair.data && pair.error) {
+    if (pair.creation_timer) pair.creation_timer->cancel();
+    dial(request_id);
+    return;
+  }
+  pair.creation_timer = std::make_shared<asio::steady_timer>(io(), setup_.stream_creation_timeout);
+  // Weak: a timer must not keep a session (and its slot under the cap) alive.
+  pair.creation_timer->async_wait([weak = std::weak_ptr(self<SpdyPortForwardSession>()), request_id](
+                                      boost::system::error_code ec) {
+    if (auto s = weak.lock(); s && !ec && !s->ended()) s->give_up_pair(request_id);
+  });
+}
+
+void SpdyPortForwardSession::give_up_pair(const std::string& request_id) {
+  auto it = pairs_.find(request_id);
+  if (it == pairs_.end() || (it->second.data && it->second.error)) return;
+  Pair& pair = it->second;
+  BERTH_LOG(info, "{}: request {} opened its {} stream but not its {} stream within {} ms; giving it up", name(),
+            request_id, pair.data ? "data" : "error", pair.data ? "error" : "data", setup_.stream_creation_timeout.count());
+  if (pair.error)
+    send(*pair.error, fmt::format("timed out waiting for the data stream of request {}", request_id), /*fin=*/true);
+  if (pair.data) {
+    session().consumed(*pair.data, pair.early.size());
+    session().reset(*pair.data, spdy::RstStatus::Cancel);
+  }
+  release_input(pair.early.size());
+  for (const std::optional<uint32_t>& id : {pair.data, pair.error})
+    if (id) requests_.erase(*id);
+  pairs_.erase(it);
+  flush();
 }
 
 void SpdyPortForwardSession::dial(const std::string& request_id) {
@@ -156,8 +185,10 @@ void SpdyPortForwardSession::on_writable() {
 }
 
 void SpdyPortForwardSession::on_end() {
-  for (auto& [id, pair] : pairs_)
+  for (auto& [id, pair] : pairs_) {
     if (pair.conn) pair.conn->abandon();
+    if (pair.creation_timer) pair.creation_timer->cancel();
+  }
   pairs_.clear();
 }
 

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "stream/forwarded_connection.h"
 #include "stream/port_forward_setup.h"
 #include "stream/spdy_connection.h"
@@ -34,6 +36,7 @@ class SpdyPortForwardSession final : public SpdyConnection, public ForwardSink {
     std::string early;  // data before the connection was made
     bool early_end = false, dialing = false;
     bool pod_done = false, client_done = false;  // each side's end; both: the pair is forgotten
+    std::shared_ptr<boost::asio::steady_timer> creation_timer;  // until the second stream comes
   };
   void on_stream(uint32_t id, const spdy::HeaderBlock& headers) override;
   void on_data(uint32_t id, std::string_view data) override;
@@ -43,6 +46,8 @@ class SpdyPortForwardSession final : public SpdyConnection, public ForwardSink {
   void dial(const std::string& request_id);
   void dialed(const std::string& request_id, absl::StatusOr<UniqueFd> fd);
   void fail_pair(const std::string& request_id, const std::string& message);
+  // The pair's other stream did not come in time: the one there is refused, its input dropped.
+  void give_up_pair(const std::string& request_id);
   Pair* pair_of_stream(uint32_t id, std::string* request_id = nullptr);
   void forget_if_done(const std::string& request_id);
 

@@ -260,6 +260,7 @@ class StreamServer::Impl {
                              .dialer = dial_,
                              .workers = &workers_,
                              .idle_timeout = options_.idle_timeout,
+                             .stream_creation_timeout = options_.stream_creation_timeout,
                              .slot = session_slot()};
       if (websocket) {
         std::make_shared<WebSocketPortForwardSession>(std::move(stream), std::move(setup))->run(std::move(req));
@@ -279,6 +280,7 @@ class StreamServer::Impl {
                            .starter = exec_,
                            .workers = &workers_,
                            .idle_timeout = options_.idle_timeout,
+                           .stream_creation_timeout = options_.stream_creation_timeout,
                            .slot = session_slot()};
     if (websocket) {
       std::make_shared<WebSocketExecSession>(std::move(stream), std::move(setup))->run(std::move(req));

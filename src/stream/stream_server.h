@@ -24,6 +24,8 @@ struct StreamServerOptions {
   std::chrono::seconds idle_timeout{4 * 3600};
   size_t max_sessions = 128;           // more at once get 429
   std::chrono::seconds token_ttl{60};
+  // How long a SPDY client may take to open the streams a session (or a port-forward pair) needs.
+  std::chrono::milliseconds stream_creation_timeout{30'000};
   // Both set: TLS (1.2 or newer) with this PEM certificate chain and key, and https:// URLs.
   std::string tls_cert_file, tls_key_file;
 };

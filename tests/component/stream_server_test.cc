@@ -255,6 +255,20 @@ TEST_F(StreamServerTest, PortForwardCarriesConnectionsBothWays) {
   EXPECT_TRUE(r.out == "echo:" + big) << r.out.size();
 }
 
+TEST_F(StreamServerTest, PortForwardPairWithoutItsSecondStreamIsGivenUp) {
+  start({.stream_creation_timeout = std::chrono::milliseconds(300)});
+  EchoServer echo("echo:");
+  absl::StatusOr<std::string> u = server_->port_forward_url({.pod_id = "pod1", .ports = {echo.port()}});
+  ASSERT_TRUE(u.ok()) << u.status();
+  // A data stream whose error stream never comes is refused; the session goes on with a
+  // whole pair, and nothing was dialled for the half one.
+  sys::RunResult r = client(*u, {}, {"-port-forward", std::to_string(echo.port()), "-lone-data"}, "after\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "lone data stream ended after 0 bytes")) << r.err;
+  EXPECT_EQ(r.out, "echo:after\n");
+  EXPECT_EQ(dialed(), (std::vector<std::string>{"pod1"}));
+}
+
 TEST_F(StreamServerTest, PortForwardOverWebSocket) {
   start();
   EchoServer echo("echo:");

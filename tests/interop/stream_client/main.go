@@ -5,7 +5,7 @@
 //	berth-stream-client -url URL [-transport spdy|websocket] [-protocols P1,P2]
 //	                    [-stdin] [-stdout] [-stderr] [-tty] [-resize WxH] [-disconnect-after D]
 //	                    [-until-output TEXT] [-ca FILE]
-//	berth-stream-client -url URL -port-forward PORT [-repeat N]
+//	berth-stream-client -url URL -port-forward PORT [-repeat N] [-lone-data]
 //	berth-stream-client -url URL -port-forward PORT -transport websocket [-until-bytes N]
 //	berth-stream-client -direct HOST:PORT    (the same copy over plain TCP: a baseline)
 //
@@ -14,7 +14,8 @@
 // certificates in -ca; with -until-output it leaves (exit 0) as soon as
 // its stdout has received TEXT (an attach that need not wait for the container's end). With -port-forward it opens N forwarded
 // connections to PORT one after the other on one session, sends each its stdin and prints
-// what comes back; an error on a pair's error stream exits 1. Over WebSocket (no half-close)
+// what comes back; an error on a pair's error stream exits 1. -lone-data first opens a data
+// stream whose error stream never follows and waits for the server to give it up. Over WebSocket (no half-close)
 // it sends its stdin and reads until N bytes came back or the server closed. An HTTP answer other than 101 prints
 // "http-status: N" and the body, and exits 200. A broken session exits 201.
 package main
@@ -45,6 +46,7 @@ type options struct {
 	url, transport, protocols, resize string
 	stdin, stdout, stderr, tty        bool
 	disconnectAfter                   time.Duration
+	loneData                          bool
 	portForward, repeat, untilBytes   int
 	direct, untilOutput, ca           string
 }
@@ -132,6 +134,7 @@ func main() {
 	flag.DurationVar(&o.disconnectAfter, "disconnect-after", 0, "drop the connection after this long")
 	flag.IntVar(&o.portForward, "port-forward", 0, "forward this port instead of an exec")
 	flag.IntVar(&o.repeat, "repeat", 1, "port-forward: this many connections, one after the other")
+	flag.BoolVar(&o.loneData, "lone-data", false, "port-forward: first a data stream without its error stream")
 	flag.IntVar(&o.untilBytes, "until-bytes", -1, "websocket port-forward: stop after this many bytes came back")
 	flag.StringVar(&o.direct, "direct", "", "copy stdin to HOST:PORT and back over plain TCP")
 	flag.StringVar(&o.untilOutput, "until-output", "", "leave (exit 0) once stdout has received this text")
@@ -253,6 +256,12 @@ func runPortForward(o options) int {
 		return 200
 	}
 	input, _ := io.ReadAll(os.Stdin)
+	if o.loneData {
+		lone := openStream(sc, http.Header{"Streamtype": {"data"}, "Port": {strconv.Itoa(o.portForward)}, "Requestid": {"lone"}})
+		lone.Write([]byte("never forwarded"))
+		n, err := io.Copy(io.Discard, lone)
+		fmt.Fprintf(os.Stderr, "lone data stream ended after %d bytes: %v\n", n, err)
+	}
 	code := 0
 	for i := 0; i < o.repeat; i++ {
 		h := func(kind string) http.Header {
