@@ -37,5 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check<ReopenLogRequest>(*j);
   check<ListResponse>(*j);
   check<WatchEvent>(*j);
+  check<ExecRequest>(*j);
+  check<ExecStarted>(*j);
+  check<ExecExit>(*j);
+  check<AttachRequest>(*j);
   return 0;
 }

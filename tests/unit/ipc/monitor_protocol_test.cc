@@ -41,6 +41,12 @@ TEST(MonitorProtocol, EveryRequestRoundTripsWithItsOp) {
   expect_round_trip(ListRequest{});
   expect_round_trip(ShutdownRequest{});
   expect_round_trip(WatchRequest{});
+  expect_round_trip(ExecRequest{.id = "c1", .runtime = kRunc, .argv = {"sh"}, .tty = true, .stdin = true, .stdout = true});
+  expect_round_trip(AttachRequest{.id = "c1", .stdin = true, .stdout = true, .stderr = true});
+  expect_round_trip(AttachRequest{.id = "c1", .tty = true, .stdout = true});
+  EXPECT_EQ(*op_of(encode(AttachRequest{.id = "c1", .stdout = true})), "attach");
+  EXPECT_EQ((AttachRequest{.id = "c1", .tty = true, .stdin = true, .stdout = true}.fd_count()), 3u)
+      << "stdin, stdout and the terminal";
   EXPECT_EQ(*op_of(encode(ExecSyncRequest{.id = "c1", .runtime = kRunc, .argv = {"true"}})), "exec_sync");
   EXPECT_EQ(*op_of(encode(ReopenLogRequest{.id = "c1"})), "reopen_log");
   EXPECT_FALSE(op_of(json{{"id", "c1"}}).ok());
@@ -57,6 +63,8 @@ TEST(MonitorProtocol, EveryResponseRoundTripsAndIsAnOkStatus) {
   expect_round_trip(ListResponse{});
   expect_round_trip(WatchEvent{.kind = WatchEvent::Kind::Watching});
   expect_round_trip(WatchEvent{.kind = WatchEvent::Kind::Exit, .id = "c1", .exit = x});
+  expect_round_trip(ExecStarted{.pid = 77});
+  expect_round_trip(ExecExit{.exit_code = 3, .message = "why"});
   EXPECT_TRUE(status_from_json(encode(CreateResponse{.pid = 1})).ok());
   EXPECT_TRUE(status_from_json(encode(WatchEvent{})).ok());
 }
@@ -95,6 +103,9 @@ TEST(MonitorProtocol, MalformedMessagesNameTheField) {
               HasSubstr("\"tty\" must be a boolean"));
   EXPECT_THAT(field_error(decode<KillRequest>({{"id", "c1"}, {"runtime", runtime}, {"signal", "TERM"}}).status()),
               HasSubstr("\"signal\" must be an integer"));
+  EXPECT_THAT(field_error(decode<AttachRequest>({{"id", "c1"}, {"tty", true}, {"stdout", true}, {"stderr", true}}).status()),
+              HasSubstr("stderr"));
+  EXPECT_THAT(field_error(decode<AttachRequest>({{"id", "c1"}}).status()), HasSubstr("must be asked for"));
   EXPECT_THAT(field_error(decode<ExecSyncRequest>({{"id", "c1"}, {"runtime", runtime}, {"argv", json::array()}}).status()),
               HasSubstr("argv"));
   EXPECT_THAT(field_error(decode<ExecSyncRequest>(
