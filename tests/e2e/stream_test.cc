@@ -198,6 +198,26 @@ TEST_F(Streaming, PortForwardReachesThePodsLoopback) {
   EXPECT_EQ(rt_->PortForward(ctx().get(), bad, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(Streaming, PortForwardToHttpdConcurrentlyAndPastARefusedPort) {
+  const std::string pod = run_pod({.name = "httpd"});
+  const std::string c = run_container(
+      pod, {.name = "web", .command = {"sh", "-c", "mkdir -p /www && echo hello-httpd > /www/index.html && httpd -f -p 8080 -h /www"}});
+  ASSERT_TRUE(eventually([&] { return exec_exit(c, {"sh", "-c", "netstat -ltn | grep -q ':8080 '"}) == 0; }));
+  v1::PortForwardRequest req;
+  req.set_pod_sandbox_id(pod);
+  v1::PortForwardResponse resp;
+  ASSERT_TRUE(rt_->PortForward(ctx().get(), req, &resp).ok());
+  // One session: a port nothing listens on first, then eight requests to httpd at once.
+  sys::RunResult r = client(resp.url(), {}, {"-port-forward", "8081", "-more-ports", "8080", "-repeat", "8", "-parallel"},
+                            "GET /index.html HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(r.exit_code, 1) << "the refused port is reported: " << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "nothing accepts connections on port 8081")) << r.err;
+  size_t answers = 0;
+  for (size_t at = r.out.find("hello-httpd"); at != std::string::npos; at = r.out.find("hello-httpd", at + 1)) ++answers;
+  EXPECT_EQ(answers, 8u) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, " 200 OK")) << r.out;
+}
+
 TEST_F(Streaming, TokensWorkOnceAndProtocolsAreNegotiated) {
   const std::string c = running_container("tokens");
   const std::string url = url_for(c, {"true"}, {});

@@ -5,7 +5,7 @@
 //	berth-stream-client -url URL [-transport spdy|websocket] [-protocols P1,P2]
 //	                    [-stdin] [-stdout] [-stderr] [-tty] [-resize WxH] [-disconnect-after D]
 //	                    [-until-output TEXT] [-ca FILE]
-//	berth-stream-client -url URL -port-forward PORT [-repeat N] [-lone-data]
+//	berth-stream-client -url URL -port-forward PORT [-more-ports P2,P3] [-repeat N] [-parallel] [-lone-data]
 //	berth-stream-client -url URL -port-forward PORT -transport websocket [-until-bytes N]
 //	berth-stream-client -direct HOST:PORT    (the same copy over plain TCP: a baseline)
 //
@@ -13,8 +13,8 @@
 // exit code (read from the error channel). An https:// URL is dialled with TLS, trusting the
 // certificates in -ca; with -until-output it leaves (exit 0) as soon as
 // its stdout has received TEXT (an attach that need not wait for the container's end). With -port-forward it opens N forwarded
-// connections to PORT one after the other on one session, sends each its stdin and prints
-// what comes back; an error on a pair's error stream exits 1. -lone-data first opens a data
+// connections to PORT one after the other on one session (at once with -parallel; then as many
+// to each of -more-ports), sends each its stdin and prints what comes back; an error on a pair's error stream exits 1. -lone-data first opens a data
 // stream whose error stream never follows and waits for the server to give it up. Over WebSocket (no half-close)
 // it sends its stdin and reads until N bytes came back or the server closed. An HTTP answer other than 101 prints
 // "http-status: N" and the body, and exits 200. A broken session exits 201.
@@ -22,6 +22,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -46,7 +47,8 @@ type options struct {
 	url, transport, protocols, resize string
 	stdin, stdout, stderr, tty        bool
 	disconnectAfter                   time.Duration
-	loneData                          bool
+	loneData, parallel                bool
+	morePorts                         string
 	portForward, repeat, untilBytes   int
 	direct, untilOutput, ca           string
 }
@@ -135,6 +137,8 @@ func main() {
 	flag.IntVar(&o.portForward, "port-forward", 0, "forward this port instead of an exec")
 	flag.IntVar(&o.repeat, "repeat", 1, "port-forward: this many connections, one after the other")
 	flag.BoolVar(&o.loneData, "lone-data", false, "port-forward: first a data stream without its error stream")
+	flag.BoolVar(&o.parallel, "parallel", false, "port-forward: the -repeat connections to a port at once")
+	flag.StringVar(&o.morePorts, "more-ports", "", "port-forward: then these ports (comma-separated), on the same session")
 	flag.IntVar(&o.untilBytes, "until-bytes", -1, "websocket port-forward: stop after this many bytes came back")
 	flag.StringVar(&o.direct, "direct", "", "copy stdin to HOST:PORT and back over plain TCP")
 	flag.StringVar(&o.untilOutput, "until-output", "", "leave (exit 0) once stdout has received this text")
@@ -262,10 +266,16 @@ func runPortForward(o options) int {
 		n, err := io.Copy(io.Discard, lone)
 		fmt.Fprintf(os.Stderr, "lone data stream ended after %d bytes: %v\n", n, err)
 	}
-	code := 0
-	for i := 0; i < o.repeat; i++ {
+	// One forwarded connection: what comes back goes to `w`; what its error stream said is returned.
+	var idMu sync.Mutex
+	requestID := 0
+	forward := func(port int, w io.Writer) []byte {
+		idMu.Lock()
+		id := strconv.Itoa(requestID)
+		requestID++
+		idMu.Unlock()
 		h := func(kind string) http.Header {
-			return http.Header{"Streamtype": {kind}, "Port": {strconv.Itoa(o.portForward)}, "Requestid": {strconv.Itoa(i)}}
+			return http.Header{"Streamtype": {kind}, "Port": {strconv.Itoa(port)}, "Requestid": {id}}
 		}
 		errStream := openStream(sc, h("error"))
 		data := openStream(sc, h("data"))
@@ -279,14 +289,47 @@ func runPortForward(o options) int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			io.Copy(os.Stdout, data)
+			io.Copy(w, data)
 		}()
 		msg, _ := io.ReadAll(errStream)
 		wg.Wait()
+		return msg
+	}
+	ports := []int{o.portForward}
+	for _, p := range strings.Split(o.morePorts, ",") {
+		if n, err := strconv.Atoi(p); err == nil {
+			ports = append(ports, n)
+		}
+	}
+	code := 0
+	var mu sync.Mutex
+	report := func(msg []byte) {
+		mu.Lock()
+		defer mu.Unlock()
 		if len(msg) > 0 {
 			fmt.Fprintf(os.Stderr, "port-forward error: %s\n", msg)
 			code = 1
 		}
+	}
+	for _, port := range ports {
+		var wg sync.WaitGroup
+		for i := 0; i < o.repeat; i++ {
+			if !o.parallel {
+				report(forward(port, os.Stdout))
+				continue
+			}
+			wg.Add(1)
+			go func() { // each connection's bytes kept apart, then printed whole
+				defer wg.Done()
+				var out bytes.Buffer
+				msg := forward(port, &out)
+				mu.Lock()
+				os.Stdout.Write(out.Bytes())
+				mu.Unlock()
+				report(msg)
+			}()
+		}
+		wg.Wait()
 	}
 	sc.Close()
 	return code
