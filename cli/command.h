@@ -41,6 +41,7 @@ void add_runtime_commands(CLI::App& app, CommandTable& table);    // version, in
 void add_pod_commands(CLI::App& app, CommandTable& table);        // runp stopp rmp pods inspectp
 void add_container_commands(CLI::App& app, CommandTable& table);  // create start stop rm ps inspect run
 void add_exec_command(CLI::App& app, CommandTable& table);        // exec
+void add_attach_command(CLI::App& app, CommandTable& table);      // attach
 void add_logs_command(CLI::App& app, CommandTable& table);        // logs
 void add_image_commands(CLI::App& app, CommandTable& table);      // images image rmi imagefsinfo pull inspecti
 

@@ -20,6 +20,7 @@
 
 #include "ipc/frame.h"
 #include "ipc/monitor_protocol.h"
+#include "cli/stream_connection.h"
 #include "stream/stream_server.h"
 #include "support/tcp_echo_server.h"
 #include "sys/netns_connect.h"
@@ -346,6 +347,37 @@ TEST_F(StreamServerTest, TlsFilesThatCannotBeLoadedAreNamed) {
   auto half = start_with("/nonexistent/tls.crt", "");
   EXPECT_EQ(half.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(half.status().message(), "both a certificate and a key")) << half.status();
+}
+
+// berthctl's own clients (cli/stream_connection.h) against the server.
+std::pair<std::string, std::string> drain_session(berth::cli::StreamConnection& c) {
+  std::string out, error;
+  for (;;) {
+    absl::StatusOr<std::optional<berth::cli::StreamOutput>> o = c.next();
+    if (!o.ok() || !*o) break;
+    if ((*o)->channel == berth::cli::StreamChannel::Stdout) out += (*o)->data;
+    if ((*o)->channel == berth::cli::StreamChannel::Error) error += (*o)->data;
+  }
+  return {out, error};
+}
+
+TEST_F(StreamServerTest, BerthctlClientsOverSpdyAndWebSocket) {
+  start();
+  for (const bool websocket : {false, true}) {
+    const std::string u = url({"sh", "-c", "cat; exit 4"}, {.stdin = true});
+    absl::StatusOr<berth::cli::StreamUrl> parsed = berth::cli::parse_stream_url(u);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    const berth::cli::SessionStreams streams{.stdin = true, .stdout = true};
+    auto c = websocket ? berth::cli::dial_websocket(*parsed, streams) : berth::cli::dial_spdy(*parsed, streams);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ((*c)->protocol(), websocket ? "v5.channel.k8s.io" : "v4.channel.k8s.io");
+    ASSERT_TRUE((*c)->send(berth::cli::StreamChannel::Stdin, "both ways\n").ok());
+    ASSERT_TRUE((*c)->close_stdin().ok());
+    auto [out, error] = drain_session(**c);
+    EXPECT_EQ(out, "both ways\n") << websocket;
+    std::string why;
+    EXPECT_EQ(berth::cli::session_exit_code(error, &why), 4) << error;
+  }
 }
 
 }  // namespace

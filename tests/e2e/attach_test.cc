@@ -111,6 +111,19 @@ TEST_F(Attaching, TheSessionEndsWhenTheContainerDoes) {
   EXPECT_EQ(wait_exited(c).exit_code(), 5);
 }
 
+TEST_F(Attaching, BerthctlAttach) {
+  const std::string c = container(
+      "att-ctl", {.name = "c", .command = {"sh", "-c", "cat; echo bye >&2; exit 3"}, .stdin = true, .stdin_once = true});
+  sys::RunResult r = berthctl({"attach", "-i", c}, "from berthctl\n");
+  EXPECT_EQ(r.exit_code, 0) << "an attach ends well with its container: " << r.err;
+  EXPECT_EQ(r.out, "from berthctl\n");
+  EXPECT_TRUE(absl::StrContains(r.err, "bye")) << r.err;
+  EXPECT_EQ(wait_exited(c).exit_code(), 3);
+  r = berthctl({"attach", "-i", c});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(r.err, "FAILED_PRECONDITION")) << r.err;
+}
+
 TEST_F(Attaching, BadRequestsAreRefusedWithTheReason) {
   const std::string pod = run_pod({.name = "att-bad"});
   const std::string c = run_container(pod, {.name = "c", .command = {"sleep", "1000"}});

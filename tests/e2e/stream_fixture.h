@@ -61,6 +61,18 @@ class Streaming : public BerthdTest {
                       std::vector<std::string> flags = {}, std::string input = "") {
     return client(url_for(c, cmd, o), o, std::move(flags), std::move(input));
   }
+  // berthctl `args` with `input` on its stdin (not a terminal): exit code, stdout, stderr.
+  sys::RunResult berthctl(std::vector<std::string> args, std::string input = "") {
+    std::vector<std::string> argv = {(build_dir() / "bin" / "berthctl").string(), "--runtime-endpoint",
+                                     "unix://" + socket_.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<sys::RunResult> r = sys::run({.argv = argv, .input = std::move(input), .timeout = std::chrono::seconds(60)});
+    if (!r.ok()) {
+      ADD_FAILURE() << r.status();
+      return {.exit_code = -1};
+    }
+    return *r;
+  }
   std::string running_container(const std::string& name) {
     const std::string pod = run_pod({.name = name});
     return run_container(pod, {.name = "c", .command = {"sleep", "1000"}});

@@ -140,6 +140,25 @@ TEST_F(Streaming, FiftySessionsAtOnce) {
   EXPECT_TRUE(eventually([&] { return processes_named(c, "sleep 1") == 0; }));
 }
 
+TEST_F(Streaming, BerthctlExecStreamsOverBothTransports) {
+  const std::string c = running_container("ctl-exec");
+  for (const std::string transport : {"spdy", "websocket"}) {
+    sys::RunResult r = berthctl({"exec", "-i", "--transport", transport, c, "sh", "-c", "cat; echo err >&2; exit 5"},
+                                "typed in\n");
+    EXPECT_EQ(r.exit_code, 5) << transport << ": " << r.err;
+    EXPECT_EQ(r.out, "typed in\n") << transport;
+    EXPECT_TRUE(absl::StrContains(r.err, "err\n")) << transport << ": " << r.err;
+    // -t: the command has a terminal even though berthctl's stdin is not one.
+    r = berthctl({"exec", "-t", "--transport", transport, c, "sh", "-c", "test -t 1 && exit 7"});
+    EXPECT_EQ(r.exit_code, 7) << transport << ": " << r.err;
+  }
+  sys::RunResult r = berthctl({"exec", "-i", c, "no-such-command"});
+  EXPECT_EQ(r.exit_code, 127) << r.err;
+  r = berthctl({"exec", "-i", "--transport", "carrier-pigeon", c, "true"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(r.err, "transport")) << r.err;
+}
+
 TEST_F(Streaming, BadRequestsFailBeforeAnythingStarts) {
   const std::string c = running_container("bad");
   std::string url;
