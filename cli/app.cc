@@ -24,7 +24,7 @@ int berthctl_main(int argc, const char* const* argv) {
   // The dispatch table: each verb family registers its subcommands and their actions.
   CommandTable table;
   for (auto add_family : {add_runtime_commands, add_pod_commands, add_container_commands, add_exec_command, add_attach_command,
-                          add_logs_command, add_image_commands})
+                          add_port_forward_command, add_logs_command, add_image_commands})
     add_family(app, table);
 
   try {

@@ -42,6 +42,7 @@ void add_pod_commands(CLI::App& app, CommandTable& table);        // runp stopp 
 void add_container_commands(CLI::App& app, CommandTable& table);  // create start stop rm ps inspect run
 void add_exec_command(CLI::App& app, CommandTable& table);        // exec
 void add_attach_command(CLI::App& app, CommandTable& table);      // attach
+void add_port_forward_command(CLI::App& app, CommandTable& table);  // port-forward
 void add_logs_command(CLI::App& app, CommandTable& table);        // logs
 void add_image_commands(CLI::App& app, CommandTable& table);      // images image rmi imagefsinfo pull inspecti
 
