@@ -1,7 +1,9 @@
 // port-forward: local TCP ports forwarded to ports on a pod's loopback through berthd's
-// streaming server (CRI PortForward), over SPDY/3.1 as kubectl does: one session, and for
+// streaming server (CRI PortForward). Over SPDY/3.1, as kubectl does: one session, and for
 // each local connection a pair of streams (error, data) named by their port and requestid
-// headers. Runs until interrupted.
+// headers. Over WebSocket (v4.channel.k8s.io): a session per local connection, its port in
+// the URL, data on channel 0 and errors on channel 1, each channel's first frame from the
+// server starting with the port (2 bytes). Runs until interrupted.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -166,6 +169,46 @@ class SpdyForwarder {
   std::map<uint32_t, std::shared_ptr<Conn>> streams_;
 };
 
+// One local connection over its own WebSocket session; returns when either side ends. v4 has
+// no half-close: the pod's side learns of the local end when the session closes.
+void forward_over_websocket(UniqueFd local, const std::string& url, uint16_t remote) {
+  absl::StatusOr<StreamUrl> u = parse_stream_url(url);
+  absl::StatusOr<std::unique_ptr<StreamConnection>> dialed =
+      u.ok() ? dial_websocket({.host = u->host, .port = u->port, .target = fmt::format("{}?port={}", u->target, remote)},
+                              "v4.channel.k8s.io")
+             : absl::StatusOr<std::unique_ptr<StreamConnection>>(u.status());
+  if (!dialed.ok()) {
+    std::cerr << "berthctl: port-forward: " << dialed.status().message() << "\n";
+    return;
+  }
+  std::shared_ptr<StreamConnection> c = std::move(*dialed);
+  // Shared with the copying thread: the fd closes once both are done with it.
+  auto owned = std::make_shared<UniqueFd>(std::move(local));
+  const int fd = owned->get();
+  std::thread([c, owned, fd] {
+    char buf[32 * 1024];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+      if (!c->send(StreamChannel::Stdin, std::string_view(buf, static_cast<size_t>(n))).ok()) return;
+  }).detach();
+  bool data_prefix = true, error_prefix = true;  // the port each channel's first frame starts with
+  std::string error;
+  for (;;) {
+    absl::StatusOr<std::optional<StreamOutput>> out = c->next();
+    if (!out.ok() || !*out) break;
+    std::string& data = (*out)->data;
+    const bool is_data = (*out)->channel == StreamChannel::Stdin;  // channel 0
+    bool& prefix = is_data ? data_prefix : error_prefix;
+    if (prefix) {
+      data.erase(0, std::min<size_t>(2, data.size()));
+      prefix = false;
+    }
+    if (is_data) (void)write_all(fd, data);
+    else error += data;
+  }
+  if (!error.empty()) std::cerr << "berthctl: port-forward: " << error << "\n";
+  ::shutdown(fd, SHUT_RDWR);  // ends the copying thread too
+}
+
 absl::StatusOr<UniqueFd> listen_local(const std::string& address, uint16_t port, uint16_t* bound) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -187,7 +230,58 @@ struct PortForwardOptions {
   std::string pod;
   std::vector<std::string> pairs;
   std::string address = "127.0.0.1";
+  std::string transport = "spdy";
 };
+
+// The URL of a new session for `ports`.
+absl::StatusOr<std::string> port_forward_url(Client& c, const std::string& pod, const std::vector<uint16_t>& ports) {
+  v1::PortForwardRequest req;
+  req.set_pod_sandbox_id(pod);
+  for (uint16_t p : ports) req.add_port(p);
+  v1::PortForwardResponse resp;
+  RETURN_IF_ERROR(c.call([&](grpc::ClientContext* ctx) { return c.runtime().PortForward(ctx, req, &resp); }));
+  return resp.url();
+}
+
+// Listens on each pair's local port, and hands each connection to `serve_conn`.
+absl::Status listen_all(const std::string& address, const std::vector<PortPair>& pairs,
+                        std::function<void(UniqueFd, uint16_t remote)> serve_conn) {
+  for (const PortPair& p : pairs) {
+    uint16_t bound = 0;
+    ASSIGN_OR_RETURN(UniqueFd listener, listen_local(address, p.local, &bound));
+    std::printf("Forwarding from %s:%u -> %u\n", address.c_str(), bound, p.remote);
+    std::fflush(stdout);
+    std::thread([serve_conn, fd = std::make_shared<UniqueFd>(std::move(listener)), remote = p.remote] {
+      for (;;) {
+        UniqueFd conn(::accept4(fd->get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (conn) serve_conn(std::move(conn), remote);
+        else if (errno != EINTR && errno != ECONNABORTED) return;
+      }
+    }).detach();
+  }
+  return absl::OkStatus();
+}
+
+// WebSocket: a PortForward URL and a session per local connection, each on a thread.
+int run_websocket_port_forward(Client& c, const PortForwardOptions& o, const std::vector<PortPair>& pairs) {
+  std::mutex rpc_mu;  // one PortForward at a time on the client
+  absl::Status s = listen_all(o.address, pairs, [&c, &o, &rpc_mu](UniqueFd conn, uint16_t remote) {
+    absl::StatusOr<std::string> url;
+    {
+      std::lock_guard<std::mutex> lock(rpc_mu);
+      url = port_forward_url(c, o.pod, {remote});
+    }
+    if (!url.ok()) {
+      (void)report(url.status());
+      return;
+    }
+    std::thread([conn = std::make_shared<UniqueFd>(std::move(conn)), url = *url, remote]() mutable {
+      forward_over_websocket(std::move(*conn), url, remote);
+    }).detach();
+  });
+  if (!s.ok()) return report(s);
+  for (;;) ::pause();  // until interrupted
+}
 
 int run_port_forward(Client& c, const PortForwardOptions& o) {
   std::vector<PortPair> pairs;
@@ -196,12 +290,12 @@ int run_port_forward(Client& c, const PortForwardOptions& o) {
     if (!pair.ok()) return report(pair.status());
     pairs.push_back(*pair);
   }
-  v1::PortForwardRequest req;
-  req.set_pod_sandbox_id(o.pod);
-  for (const PortPair& p : pairs) req.add_port(p.remote);
-  v1::PortForwardResponse resp;
-  if (int rc = report(c.call([&](grpc::ClientContext* ctx) { return c.runtime().PortForward(ctx, req, &resp); }))) return rc;
-  absl::StatusOr<StreamUrl> url = parse_stream_url(resp.url());
+  if (o.transport == "websocket") return run_websocket_port_forward(c, o, pairs);
+  std::vector<uint16_t> remotes;
+  for (const PortPair& p : pairs) remotes.push_back(p.remote);
+  absl::StatusOr<std::string> session_url = port_forward_url(c, o.pod, remotes);
+  if (!session_url.ok()) return report(session_url.status());
+  absl::StatusOr<StreamUrl> url = parse_stream_url(*session_url);
   if (!url.ok()) return report(url.status());
   absl::StatusOr<UniqueFd> session = tcp_dial(url->host, url->port);
   if (!session.ok()) return report(session.status());
@@ -216,20 +310,10 @@ int run_port_forward(Client& c, const PortForwardOptions& o) {
     return report(absl::FailedPreconditionError(
         fmt::format("the streaming server answered {}: {}", answer->status, answer->body)));
   auto forwarder = std::make_shared<SpdyForwarder>(std::move(*session));
-  for (const PortPair& p : pairs) {
-    uint16_t bound = 0;
-    absl::StatusOr<UniqueFd> listener = listen_local(o.address, p.local, &bound);
-    if (!listener.ok()) return report(listener.status());
-    std::printf("Forwarding from %s:%u -> %u\n", o.address.c_str(), bound, p.remote);
-    std::fflush(stdout);
-    std::thread([forwarder, fd = std::make_shared<UniqueFd>(std::move(*listener)), remote = p.remote] {
-      for (;;) {
-        UniqueFd conn(::accept4(fd->get(), nullptr, nullptr, SOCK_CLOEXEC));
-        if (conn) forwarder->forward(std::move(conn), remote);
-        else if (errno != EINTR && errno != ECONNABORTED) return;
-      }
-    }).detach();
-  }
+  absl::Status listening = listen_all(o.address, pairs, [forwarder](UniqueFd conn, uint16_t remote) {
+    forwarder->forward(std::move(conn), remote);
+  });
+  if (!listening.ok()) return report(listening);
   return report(forwarder->serve());
 }
 
@@ -242,7 +326,12 @@ void add_port_forward_command(CLI::App& app, CommandTable& table) {
   pf->add_option("PORTS", o->pairs, "LOCAL:REMOTE, or PORT for the same on both sides; LOCAL 0 or empty: any free port")
       ->required();
   pf->add_option("--address", o->address, "The local IPv4 address to listen on")->capture_default_str();
-  pf->footer("Runs until interrupted. Each local connection is one SPDY/3.1 stream pair in one session.");
+  pf->add_option("--transport", o->transport, "Streaming protocol")
+      ->check(CLI::IsMember({"spdy", "websocket"}))
+      ->capture_default_str();
+  pf->footer(
+      "Runs until interrupted. Over SPDY/3.1 each local connection is a stream pair in one session;\n"
+      "over WebSocket each is a session of its own.");
   table.add(pf, [o](Client& c) { return run_port_forward(c, *o); });
 }
 

@@ -87,7 +87,7 @@ int run_remote_command(const RemoteCommand& cmd) {
   absl::StatusOr<StreamUrl> url = parse_stream_url(cmd.url);
   if (!url.ok()) return report(url.status());
   absl::StatusOr<std::unique_ptr<StreamConnection>> dialed =
-      cmd.transport == "websocket" ? dial_websocket(*url, cmd.streams) : dial_spdy(*url, cmd.streams);
+      cmd.transport == "websocket" ? dial_websocket(*url) : dial_spdy(*url, cmd.streams);
   if (!dialed.ok()) return report(dialed.status());
   std::shared_ptr<StreamConnection> c = std::move(*dialed);
   const bool tty = cmd.streams.tty;

@@ -43,7 +43,9 @@ struct StreamUrl {
 absl::StatusOr<StreamUrl> parse_stream_url(std::string_view url);
 
 absl::StatusOr<std::unique_ptr<StreamConnection>> dial_spdy(const StreamUrl& url, const SessionStreams& streams);
-absl::StatusOr<std::unique_ptr<StreamConnection>> dial_websocket(const StreamUrl& url, const SessionStreams& streams);
+// `protocols`: the subprotocols offered, best first (exec and attach: the channel.k8s.io ones).
+absl::StatusOr<std::unique_ptr<StreamConnection>> dial_websocket(
+    const StreamUrl& url, std::string_view protocols = "v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io");
 
 // The error channel's end of a session as an exit status: 0 for an empty channel or a
 // Success Status, the ExitCode cause of a v4 Failure, else 1 with the message in *why.

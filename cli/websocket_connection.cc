@@ -26,8 +26,6 @@ namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 using boost::system::error_code;
 
-constexpr const char* kProtocols = "v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io";
-
 class WebSocketConnection final : public StreamConnection {
  public:
   WebSocketConnection(UniqueFd fd, bool v6) : ws_(io_) {
@@ -35,9 +33,10 @@ class WebSocketConnection final : public StreamConnection {
     ws_.binary(true);
   }
 
-  absl::Status handshake(const StreamUrl& url) {
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::request_type& req) { req.set(beast::http::field::sec_websocket_protocol, kProtocols); }));
+  absl::Status handshake(const StreamUrl& url, std::string_view protocols) {
+    ws_.set_option(websocket::stream_base::decorator([offered = std::string(protocols)](websocket::request_type& req) {
+      req.set(beast::http::field::sec_websocket_protocol, offered);
+    }));
     websocket::response_type res;
     error_code ec;
     ws_.handshake(res, fmt::format("{}:{}", url.host, url.port), url.target, ec);
@@ -117,10 +116,10 @@ class WebSocketConnection final : public StreamConnection {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<StreamConnection>> dial_websocket(const StreamUrl& url, const SessionStreams&) {
+absl::StatusOr<std::unique_ptr<StreamConnection>> dial_websocket(const StreamUrl& url, std::string_view protocols) {
   ASSIGN_OR_RETURN(UniqueFd fd, tcp_dial(url.host, url.port));
   auto c = std::make_unique<WebSocketConnection>(std::move(fd), url.host.find(':') != std::string::npos);
-  RETURN_IF_ERROR(c->handshake(url));
+  RETURN_IF_ERROR(c->handshake(url, protocols));
   return std::unique_ptr<StreamConnection>(std::move(c));
 }
 

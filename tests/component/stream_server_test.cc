@@ -368,7 +368,7 @@ TEST_F(StreamServerTest, BerthctlClientsOverSpdyAndWebSocket) {
     absl::StatusOr<berth::cli::StreamUrl> parsed = berth::cli::parse_stream_url(u);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     const berth::cli::SessionStreams streams{.stdin = true, .stdout = true};
-    auto c = websocket ? berth::cli::dial_websocket(*parsed, streams) : berth::cli::dial_spdy(*parsed, streams);
+    auto c = websocket ? berth::cli::dial_websocket(*parsed) : berth::cli::dial_spdy(*parsed, streams);
     ASSERT_TRUE(c.ok()) << c.status();
     EXPECT_EQ((*c)->protocol(), websocket ? "v5.channel.k8s.io" : "v4.channel.k8s.io");
     ASSERT_TRUE((*c)->send(berth::cli::StreamChannel::Stdin, "both ways\n").ok());

@@ -168,59 +168,64 @@ TEST_F(Streaming, BerthctlExecStreamsOverBothTransports) {
   EXPECT_TRUE(absl::StrContains(r.err, "transport")) << r.err;
 }
 
-TEST_F(Streaming, BerthctlPortForward) {
+TEST_F(Streaming, BerthctlPortForwardOverBothTransports) {
   const std::string pod = run_pod({.name = "ctl-forward"});
   const std::string c = run_container(pod, {.name = "echo", .command = {"nc", "-ll", "-p", "8080", "-e", "cat"}});
   ASSERT_TRUE(eventually([&] { return exec_exit(c, {"sh", "-c", "netstat -ltn | grep -q ':8080 '"}) == 0; }));
-  UniqueFd out_r, out_w, err_r, err_w;
-  ASSERT_TRUE(sys::make_pipe(out_r, out_w).ok());
-  ASSERT_TRUE(sys::make_pipe(err_r, err_w).ok());
-  absl::StatusOr<sys::Child> ctl = sys::spawn(
-      {.argv = {(build_dir() / "bin" / "berthctl").string(), "--runtime-endpoint", "unix://" + socket_.string(),
-                "port-forward", pod, "0:8080", ":8081"},
-       .stdout_fd = std::move(out_w),
-       .stderr_fd = std::move(err_w)});
-  ASSERT_TRUE(ctl.ok()) << ctl.status();
-  // "Forwarding from 127.0.0.1:N -> 8080", then the same for 8081.
-  std::string announced;
   char buf[256];
-  while (std::count(announced.begin(), announced.end(), '\n') < 2) {
-    const ssize_t n = ::read(out_r.get(), buf, sizeof buf);
-    ASSERT_GT(n, 0) << "berthctl said: " << announced;
-    announced.append(buf, static_cast<size_t>(n));
-  }
-  std::vector<uint16_t> local;
-  for (absl::string_view line : absl::StrSplit(announced, '\n', absl::SkipEmpty())) {
-    const size_t colon = line.find(':'), arrow = line.find(" -> ");
-    ASSERT_NE(arrow, absl::string_view::npos) << line;
-    local.push_back(static_cast<uint16_t>(std::stoi(std::string(line.substr(colon + 1, arrow - colon - 1)))));
-  }
-  ASSERT_EQ(local.size(), 2u) << announced;
-  // Two connections at once through the one session, then the refused port.
+  // What comes back on a new connection to `port` after sending `text` (until as much came
+  // back, or the connection closed: WebSocket has no half-close).
   auto round_trip = [&](uint16_t port, const std::string& text) {
     absl::StatusOr<UniqueFd> fd = sys::connect_loopback("", port, absl::Seconds(5));
     if (!fd.ok()) return std::string("connect: ") + std::string(fd.status().message());
     (void)::send(fd->get(), text.data(), text.size(), MSG_NOSIGNAL);
-    ::shutdown(fd->get(), SHUT_WR);
     std::string got;
-    for (ssize_t n; (n = ::read(fd->get(), buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+    char in[256];
+    for (ssize_t n; got.size() < text.size() && (n = ::read(fd->get(), in, sizeof in)) > 0;)
+      got.append(in, static_cast<size_t>(n));
     return got;
   };
-  std::string first, second;
-  std::thread a([&] { first = round_trip(local[0], "one\n"); });
-  std::thread b([&] { second = round_trip(local[0], "two\n"); });
-  a.join();
-  b.join();
-  EXPECT_EQ(first, "one\n");
-  EXPECT_EQ(second, "two\n");
-  EXPECT_EQ(round_trip(local[1], "nobody\n"), "") << "8081: nothing listens in the pod";
-  EXPECT_EQ(round_trip(local[0], "still\n"), "still\n") << "the session goes on";
-  ::kill(ctl->pid(), SIGTERM);
-  (void)ctl->wait();
-  std::string err;
-  ::fcntl(err_r.get(), F_SETFL, O_NONBLOCK);
-  for (ssize_t n; (n = ::read(err_r.get(), buf, sizeof buf)) > 0;) err.append(buf, static_cast<size_t>(n));
-  EXPECT_TRUE(absl::StrContains(err, "port 8081")) << err;
+  for (const std::string transport : {"spdy", "websocket"}) {
+    UniqueFd out_r, out_w, err_r, err_w;
+    ASSERT_TRUE(sys::make_pipe(out_r, out_w).ok());
+    ASSERT_TRUE(sys::make_pipe(err_r, err_w).ok());
+    absl::StatusOr<sys::Child> ctl = sys::spawn(
+        {.argv = {(build_dir() / "bin" / "berthctl").string(), "--runtime-endpoint", "unix://" + socket_.string(),
+                  "port-forward", "--transport", transport, pod, "0:8080", ":8081"},
+         .stdout_fd = std::move(out_w),
+         .stderr_fd = std::move(err_w)});
+    ASSERT_TRUE(ctl.ok()) << ctl.status();
+    // "Forwarding from 127.0.0.1:N -> 8080", then the same for 8081.
+    std::string announced;
+    while (std::count(announced.begin(), announced.end(), '\n') < 2) {
+      const ssize_t n = ::read(out_r.get(), buf, sizeof buf);
+      ASSERT_GT(n, 0) << "berthctl said: " << announced;
+      announced.append(buf, static_cast<size_t>(n));
+    }
+    std::vector<uint16_t> local;
+    for (absl::string_view line : absl::StrSplit(announced, '\n', absl::SkipEmpty())) {
+      const size_t colon = line.find(':'), arrow = line.find(" -> ");
+      ASSERT_NE(arrow, absl::string_view::npos) << line;
+      local.push_back(static_cast<uint16_t>(std::stoi(std::string(line.substr(colon + 1, arrow - colon - 1)))));
+    }
+    ASSERT_EQ(local.size(), 2u) << announced;
+    // Two connections at once, then the refused port, then a good one again.
+    std::string first, second;
+    std::thread a([&] { first = round_trip(local[0], "one\n"); });
+    std::thread b([&] { second = round_trip(local[0], "two\n"); });
+    a.join();
+    b.join();
+    EXPECT_EQ(first, "one\n") << transport;
+    EXPECT_EQ(second, "two\n") << transport;
+    EXPECT_EQ(round_trip(local[1], "nobody\n"), "") << transport << ": nothing listens on 8081 in the pod";
+    EXPECT_EQ(round_trip(local[0], "still\n"), "still\n") << transport << ": forwarding goes on";
+    ::kill(ctl->pid(), SIGTERM);
+    (void)ctl->wait();
+    std::string err;
+    ::fcntl(err_r.get(), F_SETFL, O_NONBLOCK);
+    for (ssize_t n; (n = ::read(err_r.get(), buf, sizeof buf)) > 0;) err.append(buf, static_cast<size_t>(n));
+    EXPECT_TRUE(absl::StrContains(err, "port 8081")) << transport << ": " << err;
+  }
 }
 
 TEST_F(Streaming, BadRequestsFailBeforeAnythingStarts) {
