@@ -12,7 +12,10 @@
 
 #include <absl/status/status.h>
 
+#include <absl/status/statusor.h>
+
 #include "cgroup/cgroup_mode.h"
+#include "cgroup/cgroup_stats.h"
 
 namespace berth::cgroup {
 
@@ -46,6 +49,8 @@ class CgroupManager {
   virtual bool has_swap_accounting(const std::string& relative) const = 0;
   // Where the group's memory accounting lives (OOM detection at a container's exit).
   virtual std::filesystem::path memory_dir(const std::string& relative) const = 0;
+  // The group's usage now (stats RPCs). NotFound when the group is gone.
+  virtual absl::StatusOr<CgroupStats> read_stats(const std::string& relative) const = 0;
   virtual CgroupMode mode() const = 0;
 };
 

@@ -206,6 +206,23 @@ fs::path CgroupfsManager::memory_dir(const std::string& relative) const {
   return base / strip_root(relative);
 }
 
+absl::StatusOr<CgroupStats> CgroupfsManager::read_stats(const std::string& relative) const {
+  const std::string rel = strip_root(relative);
+  if (layout_.mode == CgroupMode::V2) return read_v2_stats(layout_.root / rel);
+  // A v1 hierarchy is named after its controllers ("cpu,cpuacct"); its root lacks some of
+  // their files (pids.max), so the name is what tells them apart.
+  V1GroupDirs dirs;
+  for (const CgroupHierarchy& h : layout_.hierarchies) {
+    if (h.unified) continue;
+    for (absl::string_view controller : absl::StrSplit(h.dir.filename().string(), ',')) {
+      if (controller == "cpuacct") dirs.cpuacct = h.dir / rel;
+      if (controller == "memory") dirs.memory = h.dir / rel;
+      if (controller == "pids") dirs.pids = h.dir / rel;
+    }
+  }
+  return read_v1_stats(dirs);
+}
+
 int64_t cpu_shares_to_weight(int64_t shares) {
   if (shares <= 0) return 0;
   shares = std::clamp<int64_t>(shares, 2, 262144);

@@ -75,6 +75,9 @@ class CgroupfsManager final : public CgroupManager {
   // memory.oom_control / memory.events for OOM detection.
   std::filesystem::path memory_dir(const std::string& relative) const override;
 
+  // v2: the group's directory; v1: the cpuacct, memory and pids hierarchies' (cgroup_stats.h).
+  absl::StatusOr<CgroupStats> read_stats(const std::string& relative) const override;
+
   CgroupMode mode() const override { return layout_.mode; }
   const CgroupLayout& layout() const { return layout_; }
 

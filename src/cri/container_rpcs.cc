@@ -1,6 +1,7 @@
-#include "cri/convert/label_selector.h"
+#include "cri/convert/filters.h"
 #include "cri/convert/requests.h"
 #include "cri/convert/responses.h"
+#include "cri/list_batches.h"
 #include "cri/runtime_service.h"
 #include "cri/serve.h"
 
@@ -47,17 +48,19 @@ grpc::Status RuntimeService::RemoveContainer(Ctx* ctx, const v1::RemoveContainer
 grpc::Status RuntimeService::ListContainers(Ctx* ctx, const v1::ListContainersRequest* req,
                                             v1::ListContainersResponse* resp) {
   return serve(ready_, *ctx, RpcKind::Read, "ListContainers", "", [&](const core::OpContext&) {
-    core::ContainerFilter f;
-    if (req->has_filter()) {
-      const auto& cf = req->filter();
-      if (!cf.id().empty()) f.id = cf.id();
-      if (!cf.pod_sandbox_id().empty()) f.pod_id = cf.pod_sandbox_id();
-      if (cf.has_state()) f.state = from_proto(cf.state().state());
-      f.label_selector = {cf.label_selector().begin(), cf.label_selector().end()};
-      RETURN_IF_ERROR(validate_label_selector(f.label_selector, "ContainerFilter.label_selector"));
-    }
+    ASSIGN_OR_RETURN(const core::ContainerFilter f, to_filter(req->filter()));
     for (const core::ContainerRecord& r : containers_.list(f)) to_proto(r, resp->add_containers());
-    return absl::OkStatus();
+    return check_unary_list_size(*resp, "ListContainers", "StreamContainers");
+  });
+}
+
+grpc::Status RuntimeService::StreamContainers(Ctx* ctx, const v1::StreamContainersRequest* req,
+                                              grpc::ServerWriter<v1::StreamContainersResponse>* writer) {
+  return serve(ready_, *ctx, RpcKind::Read, "StreamContainers", "", [&](const core::OpContext&) {
+    ASSIGN_OR_RETURN(const core::ContainerFilter f, to_filter(req->filter()));
+    return write_in_batches<v1::StreamContainersResponse, v1::Container>(
+        writer, containers_.list(f), [](auto& r) { return r.mutable_containers(); },
+        [](const core::ContainerRecord& r, v1::Container* out) { to_proto(r, out); });
   });
 }
 

@@ -9,24 +9,36 @@
 
 #include "cri/convert/requests.h"
 #include "cri/convert/responses.h"
+#include "cri/list_batches.h"
 #include "cri/serve.h"
 
 namespace berth::cri {
 
+namespace {
+
+void to_listed(const core::ImageService& images, const image::ImageRecord& r, v1::Image* out) {
+  to_proto(r, out);
+  out->set_pinned(images.pinned(r));
+}
+
+}  // namespace
+
 grpc::Status ImageService::ListImages(Ctx* ctx, const v1::ListImagesRequest* req, v1::ListImagesResponse* resp) {
   return serve(ready_, *ctx, RpcKind::Read, "ListImages", "", [&](const core::OpContext&) {
     const std::string ref = req->has_filter() ? req->filter().image().image() : "";
-    for (const image::ImageRecord& r : images_.list(ref)) {
-      v1::Image* out = resp->add_images();
-      to_proto(r, out);
-      out->set_pinned(images_.pinned(r));
-    }
-    return absl::OkStatus();
+    for (const image::ImageRecord& r : images_.list(ref)) to_listed(images_, r, resp->add_images());
+    return check_unary_list_size(*resp, "ListImages", "StreamImages");
   });
 }
 
-grpc::Status ImageService::StreamImages(Ctx*, const v1::StreamImagesRequest*, grpc::ServerWriter<v1::StreamImagesResponse>*) {
-  return unimplemented("StreamImages", "the streaming list RPCs come with the events and stats work");
+grpc::Status ImageService::StreamImages(Ctx* ctx, const v1::StreamImagesRequest* req,
+                                        grpc::ServerWriter<v1::StreamImagesResponse>* writer) {
+  return serve(ready_, *ctx, RpcKind::Read, "StreamImages", "", [&](const core::OpContext&) {
+    const std::string ref = req->has_filter() ? req->filter().image().image() : "";
+    return write_in_batches<v1::StreamImagesResponse, v1::Image>(
+        writer, images_.list(ref), [](auto& r) { return r.mutable_images(); },
+        [&](const image::ImageRecord& r, v1::Image* out) { to_listed(images_, r, out); });
+  });
 }
 
 grpc::Status ImageService::ImageStatus(Ctx* ctx, const v1::ImageStatusRequest* req, v1::ImageStatusResponse* resp) {

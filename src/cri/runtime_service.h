@@ -8,6 +8,7 @@
 
 #include "core/container_service.h"
 #include "core/sandbox_service.h"
+#include "core/stats_service.h"
 #include "cri/cri_api.h"
 
 namespace berth::cri {
@@ -29,8 +30,8 @@ struct StreamUrls {
 class RuntimeService final : public v1::RuntimeService::Service {
  public:
   RuntimeService(const std::atomic<bool>& ready, core::SandboxService& pods, core::ContainerService& containers,
-                 RuntimeInfo info, StreamUrls stream_urls)
-      : ready_(ready), pods_(pods), containers_(containers), info_(std::move(info)),
+                 core::StatsService& stats, RuntimeInfo info, StreamUrls stream_urls)
+      : ready_(ready), pods_(pods), containers_(containers), stats_(stats), info_(std::move(info)),
         stream_urls_(std::move(stream_urls)) {}
 
   using Ctx = grpc::ServerContext;
@@ -44,12 +45,16 @@ class RuntimeService final : public v1::RuntimeService::Service {
   grpc::Status RemovePodSandbox(Ctx*, const v1::RemovePodSandboxRequest*, v1::RemovePodSandboxResponse*) override;
   grpc::Status PodSandboxStatus(Ctx*, const v1::PodSandboxStatusRequest*, v1::PodSandboxStatusResponse*) override;
   grpc::Status ListPodSandbox(Ctx*, const v1::ListPodSandboxRequest*, v1::ListPodSandboxResponse*) override;
+  grpc::Status StreamPodSandboxes(Ctx*, const v1::StreamPodSandboxesRequest*,
+                                  grpc::ServerWriter<v1::StreamPodSandboxesResponse>*) override;
   // container_rpcs.cc
   grpc::Status CreateContainer(Ctx*, const v1::CreateContainerRequest*, v1::CreateContainerResponse*) override;
   grpc::Status StartContainer(Ctx*, const v1::StartContainerRequest*, v1::StartContainerResponse*) override;
   grpc::Status StopContainer(Ctx*, const v1::StopContainerRequest*, v1::StopContainerResponse*) override;
   grpc::Status RemoveContainer(Ctx*, const v1::RemoveContainerRequest*, v1::RemoveContainerResponse*) override;
   grpc::Status ListContainers(Ctx*, const v1::ListContainersRequest*, v1::ListContainersResponse*) override;
+  grpc::Status StreamContainers(Ctx*, const v1::StreamContainersRequest*,
+                                grpc::ServerWriter<v1::StreamContainersResponse>*) override;
   grpc::Status ContainerStatus(Ctx*, const v1::ContainerStatusRequest*, v1::ContainerStatusResponse*) override;
   grpc::Status UpdateContainerResources(Ctx*, const v1::UpdateContainerResourcesRequest*,
                                         v1::UpdateContainerResourcesResponse*) override;
@@ -59,11 +64,7 @@ class RuntimeService final : public v1::RuntimeService::Service {
   grpc::Status Exec(Ctx*, const v1::ExecRequest*, v1::ExecResponse*) override;
   grpc::Status Attach(Ctx*, const v1::AttachRequest*, v1::AttachResponse*) override;
   grpc::Status PortForward(Ctx*, const v1::PortForwardRequest*, v1::PortForwardResponse*) override;
-  // unimplemented_rpcs.cc: each answers UNIMPLEMENTED naming itself and the reason.
-  grpc::Status StreamPodSandboxes(Ctx*, const v1::StreamPodSandboxesRequest*,
-                                  grpc::ServerWriter<v1::StreamPodSandboxesResponse>*) override;
-  grpc::Status StreamContainers(Ctx*, const v1::StreamContainersRequest*,
-                                grpc::ServerWriter<v1::StreamContainersResponse>*) override;
+  // stats_rpcs.cc
   grpc::Status ContainerStats(Ctx*, const v1::ContainerStatsRequest*, v1::ContainerStatsResponse*) override;
   grpc::Status ListContainerStats(Ctx*, const v1::ListContainerStatsRequest*, v1::ListContainerStatsResponse*) override;
   grpc::Status StreamContainerStats(Ctx*, const v1::StreamContainerStatsRequest*,
@@ -73,6 +74,7 @@ class RuntimeService final : public v1::RuntimeService::Service {
                                    v1::ListPodSandboxStatsResponse*) override;
   grpc::Status StreamPodSandboxStats(Ctx*, const v1::StreamPodSandboxStatsRequest*,
                                      grpc::ServerWriter<v1::StreamPodSandboxStatsResponse>*) override;
+  // unimplemented_rpcs.cc: each answers UNIMPLEMENTED naming itself and the reason.
   grpc::Status UpdateRuntimeConfig(Ctx*, const v1::UpdateRuntimeConfigRequest*,
                                    v1::UpdateRuntimeConfigResponse*) override;
   grpc::Status CheckpointContainer(Ctx*, const v1::CheckpointContainerRequest*,
@@ -92,6 +94,7 @@ class RuntimeService final : public v1::RuntimeService::Service {
   const std::atomic<bool>& ready_;
   core::SandboxService& pods_;
   core::ContainerService& containers_;
+  core::StatsService& stats_;
   const RuntimeInfo info_;
   const StreamUrls stream_urls_;
 };

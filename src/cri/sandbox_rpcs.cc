@@ -1,6 +1,7 @@
-#include "cri/convert/label_selector.h"
+#include "cri/convert/filters.h"
 #include "cri/convert/requests.h"
 #include "cri/convert/responses.h"
+#include "cri/list_batches.h"
 #include "cri/runtime_service.h"
 #include "cri/serve.h"
 
@@ -63,16 +64,19 @@ grpc::Status RuntimeService::PodSandboxStatus(Ctx* ctx, const v1::PodSandboxStat
 grpc::Status RuntimeService::ListPodSandbox(Ctx* ctx, const v1::ListPodSandboxRequest* req,
                                             v1::ListPodSandboxResponse* resp) {
   return serve(ready_, *ctx, RpcKind::Read, "ListPodSandbox", "", [&](const core::OpContext&) {
-    core::PodFilter f;
-    if (req->has_filter()) {
-      const auto& pf = req->filter();
-      if (!pf.id().empty()) f.id = pf.id();
-      if (pf.has_state()) f.state = from_proto(pf.state().state());
-      f.label_selector = {pf.label_selector().begin(), pf.label_selector().end()};
-      RETURN_IF_ERROR(validate_label_selector(f.label_selector, "PodSandboxFilter.label_selector"));
-    }
+    ASSIGN_OR_RETURN(const core::PodFilter f, to_filter(req->filter()));
     for (const core::PodRecord& r : pods_.list(f)) to_proto(r, resp->add_items());
-    return absl::OkStatus();
+    return check_unary_list_size(*resp, "ListPodSandbox", "StreamPodSandboxes");
+  });
+}
+
+grpc::Status RuntimeService::StreamPodSandboxes(Ctx* ctx, const v1::StreamPodSandboxesRequest* req,
+                                                grpc::ServerWriter<v1::StreamPodSandboxesResponse>* writer) {
+  return serve(ready_, *ctx, RpcKind::Read, "StreamPodSandboxes", "", [&](const core::OpContext&) {
+    ASSIGN_OR_RETURN(const core::PodFilter f, to_filter(req->filter()));
+    return write_in_batches<v1::StreamPodSandboxesResponse, v1::PodSandbox>(
+        writer, pods_.list(f), [](auto& r) { return r.mutable_pod_sandboxes(); },
+        [](const core::PodRecord& r, v1::PodSandbox* out) { to_proto(r, out); });
   });
 }
 

@@ -41,6 +41,9 @@ class CniNetwork final : public PodNetwork {
   absl::Status check(const std::string& pod_id, absl::Time deadline) const override;
   absl::Status forget_all_but(const std::set<std::string>& live, absl::Time deadline) const override;
   absl::Status set_pod_cidr(const std::string& cidr) const override;
+  absl::StatusOr<std::vector<InterfaceUsage>> interface_usage(const std::string& netns) const override {
+    return read_interface_usage(netns);
+  }
 
  private:
   explicit CniNetwork(CniSettings s);

@@ -11,6 +11,8 @@
 #include <absl/status/statusor.h>
 #include <absl/time/time.h>
 
+#include "network/interface_usage.h"
+
 namespace berth::network {
 
 // The NetworkReady condition of CRI Status.
@@ -58,6 +60,8 @@ class PodNetwork {
   // UpdateRuntimeConfig's pod CIDR ("10.244.1.0/24", or two comma-separated for dual stack);
   // "" clears it. Kept across restarts.
   [[nodiscard]] virtual absl::Status set_pod_cidr(const std::string& cidr) const = 0;
+  // Traffic counters of the interfaces in a pod's (pinned) network namespace.
+  virtual absl::StatusOr<std::vector<InterfaceUsage>> interface_usage(const std::string& netns) const = 0;
 };
 
 }  // namespace berth::network

@@ -4,16 +4,15 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "base/status.h"
+#include "sys/netns_thread.h"
 
 namespace berth::sys {
 namespace {
@@ -61,16 +60,8 @@ absl::StatusOr<UniqueFd> connect_here(uint16_t port, absl::Duration timeout) {
 
 absl::StatusOr<UniqueFd> connect_loopback(const std::filesystem::path& netns, uint16_t port, absl::Duration timeout) {
   if (netns.empty()) return connect_here(port, timeout);
-  UniqueFd ns(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns) return errno_error("open network namespace {}", netns.string());
   absl::StatusOr<UniqueFd> result = absl::InternalError("not run");
-  std::thread([&] {
-    if (::setns(ns.get(), CLONE_NEWNET) != 0) {
-      result = errno_error("enter network namespace {}", netns.string());
-      return;
-    }
-    result = connect_here(port, timeout);
-  }).join();
+  RETURN_IF_ERROR(in_network_namespace(netns, [&] { result = connect_here(port, timeout); }));
   return result;
 }
 

@@ -61,6 +61,7 @@ void CoreTest::restart() { ASSERT_TRUE(try_restart().ok()); }
 
 absl::Status CoreTest::try_restart() {
   monitors_.forget_watches();  // they die with berthd
+  stats_.reset();
   pods_.reset();
   containers_.reset();
   state_.reset();
@@ -70,6 +71,7 @@ absl::Status CoreTest::try_restart() {
   state_ = std::make_unique<core::State>(std::move(s), *store_);
   containers_ = std::make_unique<core::ContainerService>(*state_, *images_, host_);
   pods_ = std::make_unique<core::SandboxService>(*state_, *containers_, host_);
+  stats_ = std::make_unique<core::StatsService>(*state_, *containers_, host_, clock_);
   RETURN_IF_ERROR(pods_->recover());
   RETURN_IF_ERROR(containers_->recover());
   return pods_->reconcile_monitors();
@@ -77,6 +79,7 @@ absl::Status CoreTest::try_restart() {
 
 void CoreTest::TearDown() {
   monitors_.forget_watches();
+  stats_.reset();
   pods_.reset();
   containers_.reset();
   state_.reset();

@@ -12,6 +12,8 @@
 #include "core/container_service.h"
 #include "core/host_services.h"
 #include "core/sandbox_service.h"
+#include "core/stats_service.h"
+#include "base/clock.h"
 #include "fakes/fake_host.h"
 #include "fakes/fake_monitors.h"
 #include "fakes/fake_mounter.h"
@@ -74,6 +76,8 @@ class CoreTest : public ::testing::Test {
   std::unique_ptr<core::State> state_;
   std::unique_ptr<core::ContainerService> containers_;
   std::unique_ptr<core::SandboxService> pods_;
+  FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  std::unique_ptr<core::StatsService> stats_;
 };
 
 }  // namespace berth::component

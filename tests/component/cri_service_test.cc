@@ -6,6 +6,7 @@
 #include <atomic>
 #include <climits>
 #include <memory>
+#include <set>
 
 #include <absl/strings/match.h>
 #include <grpcpp/grpcpp.h>
@@ -26,7 +27,7 @@ class CriServiceTest : public CoreTest {
     CoreTest::SetUp();
     if (HasFatalFailure()) return;
     service_ = std::make_unique<cri::RuntimeService>(
-        ready_, *pods_, *containers_, cri::RuntimeInfo{.version = "test", .cgroup_mode = "v2", .runtime_handlers = {"runc"}},
+        ready_, *pods_, *containers_, *stats_, cri::RuntimeInfo{.version = "test", .cgroup_mode = "v2", .runtime_handlers = {"runc"}},
         cri::StreamUrls{.exec = [this](runtime::ExecStreamRequest r) -> absl::StatusOr<std::string> {
                           issued_.push_back(std::move(r));
                           return "http://127.0.0.1:1/exec/token";
@@ -39,7 +40,10 @@ class CriServiceTest : public CoreTest {
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
-    stub_ = v1::RuntimeService::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
+    // kubelet's receive limit (16 MiB), so the lists are judged by the limit a real client has.
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(16 << 20);
+    stub_ = v1::RuntimeService::NewStub(server_->InProcessChannel(args));
   }
   void TearDown() override {
     stub_.reset();
@@ -202,6 +206,47 @@ TEST_F(CriServiceTest, PortForwardChecksThePortsAndThePod) {
   ASSERT_TRUE(forward(pod, {80, 443}, &url).ok());
   EXPECT_EQ(url, "http://127.0.0.1:1/portforward/token");
   EXPECT_EQ(port_forwards_issued_, 1);
+}
+
+// 10,000 pods whose annotations make the unary list about 25 MiB: ListPodSandbox refuses
+// with RESOURCE_EXHAUSTED naming the stream RPC, StreamPodSandboxes sends every pod once in
+// batches under 4 MiB, and a filter still narrows either.
+TEST_F(CriServiceTest, TenThousandPodsStreamInBatchesAndTheUnaryListRefusesPastTheClientsLimit) {
+  constexpr int kPods = 10'000;
+  for (int i = 0; i < kPods; ++i) {
+    core::PodSpec spec = pod_spec("p" + std::to_string(i));
+    spec.annotations["pad"] = std::string(2500, 'a');
+    if (i % 1000 == 0) spec.labels["sample"] = "yes";
+    ASSERT_TRUE(pods_->run(op(), spec).ok()) << i;
+  }
+  v1::ListPodSandboxRequest list;
+  v1::ListPodSandboxResponse listed;
+  grpc::Status s = stub_->ListPodSandbox(ctx().get(), list, &listed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "StreamPodSandboxes")) << s.error_message();
+
+  v1::StreamPodSandboxesRequest stream;
+  auto c = ctx();
+  auto reader = stub_->StreamPodSandboxes(c.get(), stream);
+  std::set<std::string> seen;
+  size_t total = 0, batches = 0;
+  v1::StreamPodSandboxesResponse batch;
+  while (reader->Read(&batch)) {
+    ++batches;
+    EXPECT_LT(batch.ByteSizeLong(), size_t{4} << 20);
+    for (const auto& p : batch.pod_sandboxes()) {
+      seen.insert(p.id());
+      ++total;
+    }
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(total, static_cast<size_t>(kPods)) << "no duplicates";
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kPods));
+  EXPECT_GE(batches, 7u);
+
+  (*list.mutable_filter()->mutable_label_selector())["sample"] = "yes";
+  ASSERT_TRUE(stub_->ListPodSandbox(ctx().get(), list, &listed).ok()) << "a filtered list fits";
+  EXPECT_EQ(listed.items_size(), kPods / 1000);
 }
 
 }  // namespace

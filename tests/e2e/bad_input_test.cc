@@ -118,9 +118,18 @@ TEST_F(BadInput, ContainerRequests) {
 }
 
 TEST_F(BadInput, UnimplementedRpcsNameThemselves) {
+  v1::CheckpointContainerRequest creq;
+  v1::CheckpointContainerResponse cresp;
+  EXPECT_ERROR(rt_->CheckpointContainer(ctx().get(), creq, &cresp), UNIMPLEMENTED, "CheckpointContainer");
+}
+
+TEST_F(BadInput, StatsWithoutAnIdNameWhatIsMissing) {
   v1::ContainerStatsRequest sreq;
   v1::ContainerStatsResponse sresp;
-  EXPECT_ERROR(rt_->ContainerStats(ctx().get(), sreq, &sresp), UNIMPLEMENTED, "ContainerStats");
+  EXPECT_ERROR(rt_->ContainerStats(ctx().get(), sreq, &sresp), INVALID_ARGUMENT, "container id is empty");
+  v1::PodSandboxStatsRequest preq;
+  v1::PodSandboxStatsResponse presp;
+  EXPECT_ERROR(rt_->PodSandboxStats(ctx().get(), preq, &presp), INVALID_ARGUMENT, "pod sandbox id is empty");
 }
 
 TEST_F(BadInput, RetryAfterDeadlineAdoptsTheFinishedPod) {

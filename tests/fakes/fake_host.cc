@@ -34,6 +34,19 @@ std::vector<std::string> FakeCgroups::groups() const {
   return {groups_.begin(), groups_.end()};
 }
 
+absl::StatusOr<cgroup::CgroupStats> FakeCgroups::read_stats(const std::string& relative) const {
+  if (absl::Status f = faults_.take("read_stats"); !f.ok()) return f;
+  absl::MutexLock l(&mu_);
+  if (auto it = stats_.find(relative); it != stats_.end()) return it->second;
+  if (groups_.contains(relative)) return cgroup::CgroupStats{};
+  return absl::NotFoundError(fmt::format("fake cgroup {} does not exist", relative));
+}
+
+void FakeCgroups::set_stats(const std::string& relative, cgroup::CgroupStats stats) const {
+  absl::MutexLock l(&mu_);
+  stats_[relative] = std::move(stats);
+}
+
 absl::StatusOr<network::PinnedNamespaces> FakePinner::pin(const network::PinOptions& opts) const {
   if (absl::Status f = faults_.take("pin"); !f.ok()) return f;
   network::PinnedNamespaces out;
@@ -141,6 +154,13 @@ network::AttachRequest FakeNetwork::request_of(const std::string& pod_id) const 
 std::string FakeNetwork::pod_cidr() const {
   absl::MutexLock l(&mu_);
   return pod_cidr_;
+}
+
+absl::StatusOr<std::vector<network::InterfaceUsage>> FakeNetwork::interface_usage(const std::string& netns) const {
+  if (absl::Status f = faults_.take("interface_usage"); !f.ok()) return f;
+  std::error_code ec;
+  if (!fs::exists(netns, ec)) return absl::NotFoundError(fmt::format("fake network namespace {} does not exist", netns));
+  return std::vector<network::InterfaceUsage>{{.name = "eth0", .rx_bytes = 1000, .rx_errors = 1, .tx_bytes = 2000, .tx_errors = 2}};
 }
 
 }  // namespace berth::fakes

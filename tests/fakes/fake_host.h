@@ -28,14 +28,18 @@ class FakeCgroups final : public cgroup::CgroupManager {
     return std::filesystem::path("/fake-cgroup") / relative.substr(relative.starts_with("/") ? 1 : 0);
   }
   cgroup::CgroupMode mode() const override { return cgroup::CgroupMode::V2; }
+  // The figures set for the group; NotFound when it does not exist, empty stats when none were set.
+  absl::StatusOr<cgroup::CgroupStats> read_stats(const std::string& relative) const override;
 
   std::vector<std::string> groups() const;
+  void set_stats(const std::string& relative, cgroup::CgroupStats stats) const;
   Faults& faults() const { return faults_; }
 
  private:
   mutable Faults faults_;
   mutable absl::Mutex mu_;
   mutable std::set<std::string> groups_ ABSL_GUARDED_BY(mu_);
+  mutable std::map<std::string, cgroup::CgroupStats> stats_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakePinner final : public network::NamespacePinner {
@@ -76,6 +80,8 @@ class FakeNetwork final : public network::PodNetwork {
   absl::Status check(const std::string& pod_id, absl::Time deadline) const override;
   absl::Status forget_all_but(const std::set<std::string>& live, absl::Time deadline) const override;
   absl::Status set_pod_cidr(const std::string& cidr) const override;
+  // One interface, eth0, with fixed counters, when the namespace's pin file exists.
+  absl::StatusOr<std::vector<network::InterfaceUsage>> interface_usage(const std::string& netns) const override;
 
   void set_status(network::NetworkStatus s) const;
   // Pods attached now, and the requests they were attached with.
