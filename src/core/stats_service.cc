@@ -1,7 +1,6 @@
 #include "core/stats_service.h"
 
 #include "base/log.h"
-#include "core/label_selector.h"
 #include "core/pod_layout.h"
 
 namespace berth::core {
@@ -32,14 +31,7 @@ absl::StatusOr<PodStatsView> StatsService::pod(const std::string& ref) {
 
 std::vector<PodStatsView> StatsService::pods(const PodFilter& f) {
   std::vector<PodStatsView> out;
-  for (const PodEntryPtr& e : state_.pods.all()) {
-    PodRecord rec = e->snapshot();
-    if (rec.state == PodState::Creating) continue;
-    if (f.id && rec.id.str().compare(0, f.id->size(), *f.id) != 0) continue;
-    if (f.state && rec.state != *f.state) continue;
-    if (!labels_match(rec.spec.labels, f.label_selector)) continue;
-    out.push_back(measure(std::move(rec)));
-  }
+  for (PodRecord& rec : pods_.list(f)) out.push_back(measure(std::move(rec)));
   prune();
   return out;
 }

@@ -56,16 +56,16 @@ class StatsService {
  public:
   static constexpr absl::Duration kLayerRefresh = absl::Seconds(10);
 
-  StatsService(State& state, ContainerService& containers, const HostServices& host, const Clock& clock,
-               absl::Duration layer_refresh = kLayerRefresh)
-      : state_(state), containers_(containers), host_(host), clock_(clock), layers_(layer_refresh) {}
+  StatsService(State& state, SandboxService& pods, ContainerService& containers, const HostServices& host,
+               const Clock& clock, absl::Duration layer_refresh = kLayerRefresh)
+      : state_(state), pods_(pods), containers_(containers), host_(host), clock_(clock), layers_(layer_refresh) {}
 
   // NotFound naming `ref` when no such container (or pod) exists.
   absl::StatusOr<ContainerStatsView> container(const std::string& ref);
   // The containers ListContainers would give for the same filter.
   std::vector<ContainerStatsView> containers(const ContainerFilter& f);
   absl::StatusOr<PodStatsView> pod(const std::string& ref);
-  // Pods that are not being created, by id prefix and labels; a filter naming no pod: empty.
+  // The pods ListPodSandbox would give for the same filter.
   std::vector<PodStatsView> pods(const PodFilter& f);
 
  private:
@@ -78,6 +78,7 @@ class StatsService {
   void prune();
 
   State& state_;
+  SandboxService& pods_;
   ContainerService& containers_;
   const HostServices& host_;
   const Clock& clock_;

@@ -163,7 +163,7 @@ absl::Status run(const config::Config& cfg) {
                         .tls_key_file = cfg.stream.tls_key_file.string()},
                        clock, [&containers](const runtime::ExecStreamRequest& r) { return containers.start_exec(r); },
                        [&pods](const std::string& pod, uint16_t port) { return pods.dial_port(pod, port); }));
-  core::StatsService stats(state, containers, host, clock);
+  core::StatsService stats(state, pods, containers, host, clock);
   cri::RuntimeService runtime_rpc(ready, pods, containers, stats,
                                   {.version = kVersion,
                                    .cgroup_mode = std::string(cgroup::to_string(cgroups.mode())),

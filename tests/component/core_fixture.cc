@@ -71,7 +71,7 @@ absl::Status CoreTest::try_restart() {
   state_ = std::make_unique<core::State>(std::move(s), *store_);
   containers_ = std::make_unique<core::ContainerService>(*state_, *images_, host_);
   pods_ = std::make_unique<core::SandboxService>(*state_, *containers_, host_);
-  stats_ = std::make_unique<core::StatsService>(*state_, *containers_, host_, clock_);
+  stats_ = std::make_unique<core::StatsService>(*state_, *pods_, *containers_, host_, clock_);
   RETURN_IF_ERROR(pods_->recover());
   RETURN_IF_ERROR(containers_->recover());
   return pods_->reconcile_monitors();
