@@ -106,6 +106,7 @@ void Monitor::settle_create(const PendingCreate& p, JobResult r) {
   c->state = State::Created;
   BERTH_LOG(info, "[pod={}][ctr={}] created, init pid {}", cfg_.pod_id, p.id, c->pid);
   const std::string id = p.id;
+  watch_oom_kills(*c);
   if (std::optional<int> st = reaper_.take_early_exit(c->pid, p.mark)) {
     on_init_exit(id, *st);
   } else {

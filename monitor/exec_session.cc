@@ -152,6 +152,7 @@ void ExecSessionRunner::on_process_exit(uint64_t id, int status) {
   if (it == sessions_.end()) return;
   Session& s = *it->second;
   s.process_done = true;
+  if (exit_hook_) exit_hook_(s.req.id, status);
   if (!s.client_gone) server_.push(s.conn, ipc::encode(ipc::ExecExit{.exit_code = exit_code_of(status)}));
   finish_if_done(id);
 }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <unordered_map>
@@ -30,6 +31,9 @@ class ExecSessionRunner {
       : loop_(loop), reaper_(reaper), jobs_(jobs), server_(server), run_dir_(std::move(run_dir)),
         runtime_timeout_(runtime_timeout) {}
   ~ExecSessionRunner();  // kills every exec process still running
+  // Called with each exec'd process's container id and wait status when it is reaped.
+  using ExitHook = std::function<void(const std::string& container_id, int wait_status)>;
+  void set_exit_hook(ExitHook hook) { exit_hook_ = std::move(hook); }
   ExecSessionRunner(const ExecSessionRunner&) = delete;
   ExecSessionRunner& operator=(const ExecSessionRunner&) = delete;
 
@@ -70,6 +74,7 @@ class ExecSessionRunner {
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<int, UniqueFd> discarded_;  // fd -> the fd being drained
+  ExitHook exit_hook_;
 };
 
 }  // namespace berth::monitor

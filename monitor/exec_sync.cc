@@ -133,6 +133,7 @@ void ExecSyncRunner::on_process_exit(uint64_t id, int status) {
   if (it == sessions_.end()) return;
   Session& s = *it->second;
   s.process_done = true;
+  if (exit_hook_) exit_hook_(s.params.container_id, status);
   if (!s.answered) answer(s, exit_code_of(status), false);
   maybe_finish(id);
 }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -41,6 +42,9 @@ class ExecSyncRunner {
                  std::filesystem::path run_dir)
       : loop_(loop), reaper_(reaper), jobs_(jobs), server_(server), run_dir_(std::move(run_dir)) {}
   ~ExecSyncRunner();
+  // Called with each exec'd process's container id and wait status when it is reaped.
+  using ExitHook = std::function<void(const std::string& container_id, int wait_status)>;
+  void set_exit_hook(ExitHook hook) { exit_hook_ = std::move(hook); }
   ExecSyncRunner(const ExecSyncRunner&) = delete;
   ExecSyncRunner& operator=(const ExecSyncRunner&) = delete;
 
@@ -85,6 +89,7 @@ class ExecSyncRunner {
   std::filesystem::path run_dir_;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
+  ExitHook exit_hook_;
 };
 
 }  // namespace berth::monitor

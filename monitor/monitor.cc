@@ -1,6 +1,9 @@
 #include "monitor/monitor.h"
 
+#include <sys/wait.h>
+
 #include <algorithm>
+#include <csignal>
 #include <exception>
 
 #include <fmt/format.h>
@@ -31,6 +34,9 @@ std::string runtime_message(std::string_view line) {
   return out;
 }
 
+// Killed by SIGKILL, or a shell that says its last command was (exit code 137).
+bool ended_as_if_sigkilled(int wait_status) { return exit_code_of(wait_status) == 128 + SIGKILL; }
+
 }  // namespace
 
 absl::Status runtime_failure(const std::vector<std::string>& argv, const JobResult& r,
@@ -52,7 +58,11 @@ Monitor::Monitor(MonitorConfig cfg, sys::EventLoop& loop, ChildReaper& reaper, c
       server_(loop, std::move(listener), [this](ConnId conn, nlohmann::json req) { handle(conn, std::move(req)); }),
       jobs_(loop, reaper),
       exec_(loop, reaper, jobs_, server_, cfg_.run_dir),
-      exec_sessions_(loop, reaper, jobs_, server_, cfg_.run_dir, cfg_.runtime_timeout) {}
+      exec_sessions_(loop, reaper, jobs_, server_, cfg_.run_dir, cfg_.runtime_timeout) {
+  auto on_exec_exit = [this](const std::string& container_id, int status) { this->on_exec_exit(container_id, status); };
+  exec_.set_exit_hook(on_exec_exit);
+  exec_sessions_.set_exit_hook(on_exec_exit);
+}
 
 Monitor::~Monitor() {
   for (auto& [id, c] : containers_) {
@@ -112,13 +122,46 @@ void Monitor::cleanup_runtime_state(const ipc::RuntimeRef& rt, const std::string
   if (!pid.ok()) BERTH_LOG(warn, "[pod={}][ctr={}] runtime cleanup: {}", cfg_.pod_id, id, pid.status().ToString());
 }
 
+void Monitor::watch_oom_kills(Container& c) {
+  if (c.cgroup_dir.empty()) return;
+  if (std::optional<uint64_t> n = read_oom_kill_count(c.cgroup_dir)) c.oom_kills.counted(*n, clock_.now());
+  absl::StatusOr<std::unique_ptr<OomWatch>> w =
+      OomWatch::start(loop_, c.cgroup_dir, [this, id = c.id](uint64_t total) {
+        Container* ct = find(id);
+        if (ct == nullptr) return;
+        BERTH_LOG(info, "[pod={}][ctr={}] OOM kill in the container's cgroup (count {})", cfg_.pod_id, id, total);
+        ct->oom_kills.counted(total, clock_.now());
+      });
+  // Without live notices the count read at exit still tells, only less precisely.
+  if (!w.ok()) BERTH_LOG(warn, "[pod={}][ctr={}] no live OOM notices: {}", cfg_.pod_id, c.id, w.status().ToString());
+  else c.oom_watch = std::move(*w);
+}
+
+void Monitor::on_exec_exit(const std::string& container_id, int wait_status) {
+  Container* c = find(container_id);
+  if (c == nullptr || c->cgroup_dir.empty() || !ended_as_if_sigkilled(wait_status)) return;
+  // A kill is counted before its victim dies: the counter has it by now.
+  const absl::Time now = clock_.now();
+  if (std::optional<uint64_t> n = read_oom_kill_count(c->cgroup_dir)) c->oom_kills.counted(*n, now);
+  c->oom_kills.exec_killed(now);
+}
+
+bool Monitor::oom_killed_init(Container& c, int wait_status) {
+  if (!ended_as_if_sigkilled(wait_status) || c.cgroup_dir.empty()) return false;
+  const absl::Time now = clock_.now();
+  // The notice of the kill may still be on its way: the counter says it now.
+  if (std::optional<uint64_t> n = read_oom_kill_count(c.cgroup_dir)) c.oom_kills.counted(*n, now);
+  return c.oom_kills.init_killed(now);
+}
+
 void Monitor::on_init_exit(const std::string& id, int wait_status) {
   Container* c = find(id);
   if (c == nullptr) return;
   const absl::Time now = clock_.now();
   c->exit = ipc::ExitRecord{.exit_code = exit_code_of(wait_status),
                             .exited_at_ns = to_unix_nanos(now),
-                            .oom_killed = !c->cgroup_dir.empty() && was_oom_killed(c->cgroup_dir)};
+                            .oom_killed = oom_killed_init(*c, wait_status)};
+  c->oom_watch.reset();
   c->state = State::Exited;
   exec_sessions_.end_container(id);  // a pod-wide PID namespace would keep them alive
   // What the container wrote before it exited belongs in the log before anyone hears of

@@ -26,6 +26,8 @@
 #include "monitor/exec_session.h"
 #include "monitor/exec_sync.h"
 #include "monitor/job_runner.h"
+#include "monitor/oom.h"
+#include "monitor/oom_watch.h"
 #include "ipc/monitor_protocol.h"
 #include "sys/event_loop.h"
 
@@ -65,6 +67,8 @@ class Monitor {
     std::optional<ipc::ExitRecord> exit;
     bool exit_recorded = false;  // the exit file is on disk
     std::string cgroup_dir;
+    std::unique_ptr<OomWatch> oom_watch;  // from its create on; none if the cgroup gives no notices
+    OomKills oom_kills;
     std::unique_ptr<ContainerIo> io;
     std::unique_ptr<Attachments> attachments;
     std::map<uint64_t, Waiter> waiters;
@@ -111,6 +115,10 @@ class Monitor {
   // tty: the attached clients' resizes, and with `stdin` their input, go to the pty master.
   absl::Status share_terminal(Container& c, int master, bool stdin);
   void on_init_exit(const std::string& id, int wait_status);
+  // OOM kills in the container's cgroup, told apart from a `kill -9` (monitor/oom.h).
+  void watch_oom_kills(Container& c);
+  void on_exec_exit(const std::string& container_id, int wait_status);
+  bool oom_killed_init(Container& c, int wait_status);
   absl::Status record_exit(Container& c);
   void answer_waiter(Container& c, uint64_t waiter_id);
   // Tells every watcher of an exit that is on disk.

@@ -22,13 +22,31 @@ std::optional<uint64_t> parse_oom_kill_count(std::string_view text) {
   return std::nullopt;
 }
 
-bool was_oom_killed(const std::filesystem::path& dir) {
+std::optional<uint64_t> read_oom_kill_count(const std::filesystem::path& dir) {
   for (const char* file : {"memory.events", "memory.oom_control"}) {
     absl::StatusOr<std::string> text = sys::read_file(dir / file);
     if (!text.ok()) continue;
-    if (std::optional<uint64_t> n = parse_oom_kill_count(*text)) return *n > 0;
+    if (std::optional<uint64_t> n = parse_oom_kill_count(*text)) return n;
   }
-  return false;
+  return std::nullopt;
+}
+
+void OomKills::counted(uint64_t total, absl::Time now) {
+  for (; total_ < total; ++total_) pending_.push_back(now);
+}
+
+void OomKills::exec_killed(absl::Time now) {
+  expire(now);
+  if (!pending_.empty()) pending_.pop_front();
+}
+
+bool OomKills::init_killed(absl::Time now) {
+  expire(now);
+  return !pending_.empty();
+}
+
+void OomKills::expire(absl::Time now) {
+  while (!pending_.empty() && now - pending_.front() > kWindow) pending_.pop_front();
 }
 
 }  // namespace berth::monitor

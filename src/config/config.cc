@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <system_error>
 
+#include <absl/strings/numbers.h>
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -121,6 +122,15 @@ absl::Status apply_stream(Config& cfg, const toml::table& t, std::string_view or
   return absl::OkStatus();
 }
 
+absl::Status apply_metrics(Config& cfg, const toml::table& t, std::string_view origin) {
+  for (auto&& [k, v] : t) {
+    const std::string key = "metrics." + std::string(k.str());
+    if (k == "address") RETURN_IF_ERROR(read(v, origin, key, cfg.metrics.address));
+    else return unknown_key(origin, key);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status apply_registries(Config& cfg, const toml::table& t, std::string_view origin) {
   for (auto&& [host, h] : t) {
     const std::string prefix = fmt::format("registries.\"{}\"", host.str());
@@ -183,6 +193,25 @@ absl::Status apply_runtime(Config& cfg, const toml::table& t, std::string_view o
   return absl::OkStatus();
 }
 
+// ":PORT" becomes 127.0.0.1:PORT; the host must be an IP address ([v6] in brackets).
+absl::Status validate_metrics(const MetricsConfig& c) {
+  if (c.address.empty()) return absl::OkStatus();
+  const size_t colon = c.address.rfind(':');
+  auto bad = [&] {
+    return absl::InvalidArgumentError(fmt::format(
+        "config: metrics.address \"{}\" must be IP:PORT (or :PORT for 127.0.0.1), with a port of 1 to 65535", c.address));
+  };
+  if (colon == std::string::npos) return bad();
+  std::string host = c.address.substr(0, colon);
+  int port = 0;
+  if (!absl::SimpleAtoi(c.address.substr(colon + 1), &port) || port < 1 || port > 65535) return bad();
+  if (host.empty()) host = "127.0.0.1";
+  const std::string bare = host.size() > 2 && host.front() == '[' && host.back() == ']' ? host.substr(1, host.size() - 2) : host;
+  in6_addr any;
+  if (inet_pton(AF_INET, bare.c_str(), &any) != 1 && inet_pton(AF_INET6, bare.c_str(), &any) != 1) return bad();
+  return absl::OkStatus();
+}
+
 absl::Status validate_stream(const StreamConfig& c) {
   in6_addr any;
   if (inet_pton(AF_INET, c.address.c_str(), &any) != 1 && inet_pton(AF_INET6, c.address.c_str(), &any) != 1)
@@ -238,6 +267,7 @@ absl::Status validate(const Config& cfg) {
   if (cfg.images.search_registries.empty())
     return absl::InvalidArgumentError("config: images.search_registries must name at least one registry");
   RETURN_IF_ERROR(validate_stream(cfg.stream));
+  RETURN_IF_ERROR(validate_metrics(cfg.metrics));
   return absl::OkStatus();
 }
 
@@ -266,10 +296,10 @@ absl::Status apply_toml(Config& cfg, std::string_view text, std::string_view ori
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, key, "a table");
       RETURN_IF_ERROR(key == "containers" ? apply_containers(cfg, *t, origin) : apply_network(cfg, *t, origin));
-    } else if (key == "stream") {
+    } else if (key == "stream" || key == "metrics") {
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, key, "a table");
-      RETURN_IF_ERROR(apply_stream(cfg, *t, origin));
+      RETURN_IF_ERROR(key == "stream" ? apply_stream(cfg, *t, origin) : apply_metrics(cfg, *t, origin));
     } else if (key == "images" || key == "registries") {
       const toml::table* t = v.as_table();
       if (!t) return bad_type(origin, key, "a table");

@@ -59,6 +59,13 @@ struct StreamConfig {
   std::filesystem::path tls_cert_file, tls_key_file;
 };
 
+// [metrics]: berthd's own Prometheus endpoint.
+struct MetricsConfig {
+  // "IP:PORT" to serve /metrics on; ":PORT" means 127.0.0.1. Empty: off.
+  std::string address;
+  std::string bind_address() const { return address.starts_with(':') ? "127.0.0.1" + address : address; }
+};
+
 struct Config {
   std::filesystem::path root = "/var/lib/berth";
   std::filesystem::path state_dir = "/run/berth";
@@ -83,6 +90,7 @@ struct Config {
   ContainersConfig containers;
   NetworkConfig network;
   StreamConfig stream;
+  MetricsConfig metrics;
 };
 
 // Flags given on the command line; unset ones leave the file's values alone.

@@ -14,6 +14,7 @@
 #include "bundle/image_users.h"
 #include "bundle/userns_mounts.h"
 #include "core/container_service.h"
+#include "core/lifecycle_events.h"
 #include "core/pod_layout.h"
 #include "core/pod_resources.h"
 #include "core/seccomp_profile.h"
@@ -112,6 +113,7 @@ absl::StatusOr<ContainerId> ContainerService::create(const OpContext& op, Contai
   plan.rec.state = ContainerState::Created;
   RETURN_IF_ERROR(state_.save(*entry, plan.rec));
   undo.commit();
+  announce(state_, plan.pod.id, plan.rec.id.str(), LifecycleEventType::Created);
   plan.host_mounts.keep();
   state_.container_names.finish(plan.name_key, op.caller_gone());
   BERTH_LOG(info, "[pod={}][ctr={}] created \"{}\" from {}", plan.pod.id.str(), plan.rec.id.str(), plan.rec.name,

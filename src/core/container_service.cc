@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "core/label_selector.h"
+#include "core/lifecycle_events.h"
 #include "core/pod_layout.h"
 #include "core/pod_resources.h"
 #include "core/stop_signal.h"
@@ -80,6 +81,7 @@ absl::Status ContainerService::start(const OpContext& op, const std::string& ref
   rec.state = ContainerState::Running;
   rec.started_at_ns = started_at;
   RETURN_IF_ERROR(state_.save(*l.entry, rec));
+  announce(state_, rec.pod_id, rec.id.str(), LifecycleEventType::Started);
   BERTH_LOG(info, "[pod={}][ctr={}] running", rec.pod_id.str(), rec.id.str());
   return absl::OkStatus();
 }
@@ -134,12 +136,14 @@ absl::Status ContainerService::remove(const OpContext& op, const std::string& re
   const ContainerRecord rec = l.entry->snapshot();
   if (rec.state == ContainerState::Running || rec.state == ContainerState::Created) {
     absl::Status s = kill_and_wait(op, l, SIGKILL, kKillWait);
+    if (s.ok()) s = refresh_exit(*l.entry);  // its exit is told (STOPPED) before its removal
     if (!s.ok()) BERTH_LOG(warn, "[ctr={}] kill before remove: {}", rec.id.str(), s.ToString());
   }
   RETURN_IF_ERROR(teardown(rec, &l.pod));
   l.entry->removed = true;
   state_.containers.erase(rec.id.str());
   state_.container_names.release(container_name_key(rec.pod_id, rec.name, rec.attempt));
+  announce(state_, rec.pod_id, rec.id.str(), LifecycleEventType::Deleted);
   BERTH_LOG(info, "[pod={}][ctr={}] removed", rec.pod_id.str(), rec.id.str());
   return absl::OkStatus();
 }
@@ -198,6 +202,7 @@ absl::Status ContainerService::take_over(const std::string& id, const PodRecord&
   rec.reason = "Error";
   rec.message = why;
   RETURN_IF_ERROR(state_.save(*e, rec));
+  announce(state_, rec.pod_id, id, LifecycleEventType::Stopped);
   BERTH_LOG(warn, "[pod={}][ctr={}] exited with {}: {}", rec.pod_id.str(), id, rec.exit_code, why);
   return absl::OkStatus();
 }
@@ -234,6 +239,8 @@ absl::Status ContainerService::refresh_exit(Entry<ContainerRecord>& e) {
   rec.finished_at_ns = x->exited_at_ns;
   rec.reason = exit_reason(*x);
   RETURN_IF_ERROR(state_.save(e, rec));
+  if (x->oom_killed) state_.telemetry->container_oom_killed();
+  announce(state_, rec.pod_id, rec.id.str(), LifecycleEventType::Stopped);
   BERTH_LOG(info, "[pod={}][ctr={}] exited with {} ({})", rec.pod_id.str(), rec.id.str(), rec.exit_code, rec.reason);
   return absl::OkStatus();
 }
@@ -249,9 +256,7 @@ absl::StatusOr<ContainerView> ContainerService::status(const std::string& ref, b
     l.entry->op_mu.Unlock();
     RETURN_IF_ERROR(s);
   }
-  ContainerView v{.rec = l.entry->snapshot()};
-  if (!v.rec.log_path.empty() && !l.pod.spec.log_directory.empty())
-    v.log_path = (fs::path(l.pod.spec.log_directory) / v.rec.log_path).lexically_normal().string();
+  ContainerView v = container_view(l.pod, l.entry->snapshot());
   if (verbose) {
     v.info["pid"] = v.rec.pid;
     v.info["sandboxID"] = v.rec.pod_id.str();

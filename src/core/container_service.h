@@ -15,6 +15,7 @@
 #include "core/host_services.h"
 #include "core/op_context.h"
 #include "core/state.h"
+#include "core/views.h"
 #include "image/image_store.h"
 #include "runtime/pod_monitor.h"
 #include "spec/container_spec.h"
@@ -39,12 +40,6 @@ struct ContainerFilter {
   std::optional<std::string> pod_id;
   std::optional<ContainerState> state;
   Labels label_selector;
-};
-
-struct ContainerView {
-  ContainerRecord rec;
-  std::string log_path;  // absolute, empty when the container has no log
-  nlohmann::json info;   // verbose internals: pid, spec, monitor
 };
 
 class ContainerService {

@@ -14,7 +14,9 @@ absl::StatusOr<image::ImageRecord> ImageService::pull(const std::string& ref, co
   if (ref.empty()) return absl::InvalidArgumentError("image reference is empty");
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(image::ImageRecord img, puller_.pull(ref, auth, std::move(progress)));
-  BERTH_LOG(info, "[image={}] pulled {} in {}", img.id.str(), ref, absl::FormatDuration(absl::Now() - start));
+  const absl::Duration took = absl::Now() - start;
+  telemetry_->image_pulled(img.size, took);
+  BERTH_LOG(info, "[image={}] pulled {} in {}", img.id.str(), ref, absl::FormatDuration(took));
   return img;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/container_service.h"
 #include "core/image_pins.h"
+#include "core/telemetry.h"
 #include "image/image_store.h"
 #include "image/puller.h"
 #include "registry/auth_config.h"
@@ -37,6 +38,7 @@ class ImageService {
   absl::StatusOr<image::ImageRecord> pull(const std::string& ref, const registry::AuthConfig& auth,
                                           image::PullProgressFn progress = nullptr);
   std::vector<image::ImageRecord> list(const std::string& filter_ref) const;
+  void set_telemetry(Telemetry& t) { telemetry_ = &t; }
   // NotFound when the reference names no image.
   absl::StatusOr<image::ImageRecord> status(const std::string& ref) const;
   bool pinned(const image::ImageRecord& img) const;
@@ -55,6 +57,7 @@ class ImageService {
   const ContainerService& containers_;
   ImagePins& in_creation_;  // images creates are using before their record names them
   std::vector<std::string> pinned_;
+  Telemetry* telemetry_ = &Telemetry::none();
 };
 
 }  // namespace berth::core

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "core/label_selector.h"
+#include "core/lifecycle_events.h"
 #include "core/pod_layout.h"
 #include "core/pod_network_plan.h"
 #include "core/pod_resources.h"
@@ -171,10 +172,13 @@ absl::StatusOr<PodId> SandboxService::run(const OpContext& op, PodSpec spec) {
                                                             .pid_namespace_pin = pid_pin,
                                                             .pid_namespace_owner = pid_owner,
                                                             .log_level = state_.settings.monitor_log_level}));
+  state_.telemetry->monitor_launched();
   RETURN_IF_ERROR(host_.monitors.watch(id.str(), monitor_socket(rec), *this));
   rec.state = PodState::Ready;
   RETURN_IF_ERROR(state_.save(*entry, rec));
   undo.commit();
+  announce(state_, id, id.str(), LifecycleEventType::Created);
+  announce(state_, id, id.str(), LifecycleEventType::Started);
   state_.pod_names.finish(key, op.caller_gone());
   BERTH_LOG(info, "[pod={}] ready: {}/{} (handler {}, monitor pid {})", id.str(), s.metadata.ns, s.metadata.name,
             rec.runtime_handler, rec.monitor_pid);
@@ -249,6 +253,7 @@ absl::Status SandboxService::stop(const OpContext& op, const std::string& ref) {
   if (rec.state != PodState::NotReady) {
     rec.state = PodState::NotReady;
     RETURN_IF_ERROR(state_.save(*e, rec));
+    announce(state_, rec.id, rec.id.str(), LifecycleEventType::Stopped);
     BERTH_LOG(info, "[pod={}] stopped", rec.id.str());
   }
   return absl::OkStatus();
@@ -268,6 +273,7 @@ absl::Status SandboxService::remove(const OpContext& op, const std::string& ref)
   e->removed = true;
   state_.pods.erase(rec.id.str());
   state_.pod_names.release(pod_name_key(rec.spec.metadata));
+  announce(state_, rec.id, rec.id.str(), LifecycleEventType::Deleted, &rec);
   BERTH_LOG(info, "[pod={}] removed", rec.id.str());
   return absl::OkStatus();
 }
@@ -290,9 +296,12 @@ absl::Status SandboxService::take_over_locked(Entry<PodRecord>& e) {
     if (!s.ok() && !absl::IsNotFound(s) && first_error.ok()) first_error = annotate(s, "pod {}", rec.id.str());
   }
   RETURN_IF_ERROR(first_error);
+  const bool was_ready = rec.state == PodState::Ready;
   rec.state = PodState::NotReady;
   rec.monitor_pid = 0;  // nothing to ask or shut down any more
-  return state_.save(e, rec);
+  RETURN_IF_ERROR(state_.save(e, rec));
+  if (was_ready) announce(state_, rec.id, rec.id.str(), LifecycleEventType::Stopped);
+  return absl::OkStatus();
 }
 
 void SandboxService::on_container_exit(const std::string& /*pod_id*/, const std::string& container_id) {
@@ -300,6 +309,7 @@ void SandboxService::on_container_exit(const std::string& /*pod_id*/, const std:
 }
 
 void SandboxService::on_monitor_gone(const std::string& pod_id) {
+  state_.telemetry->monitor_died();
   absl::Status s = take_over(pod_id);
   if (!s.ok() && !absl::IsNotFound(s)) BERTH_LOG(err, "[pod={}] taking over from its dead monitor: {}", pod_id, s.ToString());
 }
@@ -329,8 +339,7 @@ absl::StatusOr<UniqueFd> SandboxService::dial_port(const std::string& pod_id, ui
 
 absl::StatusOr<PodView> SandboxService::status(const std::string& ref, bool verbose) const {
   ASSIGN_OR_RETURN(PodEntryPtr e, state_.pods.find(ref));
-  PodView v{.rec = e->snapshot()};
-  v.netns_path = netns_path(v.rec);
+  PodView v = pod_view(e->snapshot());
   if (verbose) {
     const PodRecord& r = v.rec;
     v.info = {{"runtimeHandler", r.runtime_handler},

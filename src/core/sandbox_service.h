@@ -22,12 +22,6 @@ struct PodFilter {
   Labels label_selector;
 };
 
-struct PodView {
-  PodRecord rec;
-  std::string netns_path;  // empty for host network
-  nlohmann::json info;     // verbose internals
-};
-
 // Also the sink of its monitors' events: pushed exits are recorded as they happen, and a
 // monitor that dies has its pod taken over.
 class SandboxService final : public runtime::MonitorEventSink {

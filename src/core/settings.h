@@ -23,6 +23,8 @@ struct Settings {
   absl::Duration max_call = absl::Seconds(135);  // the most any request waits for a monitor
   std::string monitor_log_level = "info";
   int64_t shm_size_bytes = 64 << 20;  // each pod's /dev/shm (config containers.shm_size_bytes)
+  size_t event_buffer = 1000;  // lifecycle events a subscriber may fall behind before it is dropped
+  size_t max_event_subscribers = 16;  // GetContainerEvents streams at once (each holds an RPC thread)
   int64_t pids_limit = 0;  // every container's pids.max; 0: not set, -1: "max" (config containers.pids_limit)
 
   std::filesystem::path pods_dir() const { return state_dir / "pods"; }

@@ -3,9 +3,11 @@
 // store. save() writes the record to the store first and then to memory, so memory never
 // shows a state the disk does not have.
 #include "base/status.h"
+#include "core/event_feed.h"
 #include "core/image_pins.h"
 #include "core/records.h"
 #include "core/settings.h"
+#include "core/telemetry.h"
 #include "store/metadata_store.h"
 #include "store/name_registry.h"
 #include "store/object_index.h"
@@ -32,6 +34,8 @@ struct State {
   ObjectIndex<ContainerRecord> containers;
   NameRegistry pod_names, container_names;
   ImagePins image_pins;
+  EventFeed events{settings.event_buffer, settings.max_event_subscribers};
+  Telemetry* telemetry = &Telemetry::none();  // set by daemon/ before serving
 
   [[nodiscard]] absl::Status save(Entry<PodRecord>& e, PodRecord r) {
     RETURN_IF_ERROR(store.put(store::Kind::Pod, {r.id.str(), pod_name_key(r.spec.metadata), "", encode(r)}));

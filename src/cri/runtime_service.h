@@ -30,8 +30,8 @@ struct StreamUrls {
 class RuntimeService final : public v1::RuntimeService::Service {
  public:
   RuntimeService(const std::atomic<bool>& ready, core::SandboxService& pods, core::ContainerService& containers,
-                 core::StatsService& stats, RuntimeInfo info, StreamUrls stream_urls)
-      : ready_(ready), pods_(pods), containers_(containers), stats_(stats), info_(std::move(info)),
+                 core::StatsService& stats, core::EventFeed& events, RuntimeInfo info, StreamUrls stream_urls)
+      : ready_(ready), pods_(pods), containers_(containers), stats_(stats), events_(events), info_(std::move(info)),
         stream_urls_(std::move(stream_urls)) {}
 
   using Ctx = grpc::ServerContext;
@@ -74,19 +74,21 @@ class RuntimeService final : public v1::RuntimeService::Service {
                                    v1::ListPodSandboxStatsResponse*) override;
   grpc::Status StreamPodSandboxStats(Ctx*, const v1::StreamPodSandboxStatsRequest*,
                                      grpc::ServerWriter<v1::StreamPodSandboxStatsResponse>*) override;
-  // unimplemented_rpcs.cc: each answers UNIMPLEMENTED naming itself and the reason.
-  grpc::Status UpdateRuntimeConfig(Ctx*, const v1::UpdateRuntimeConfigRequest*,
-                                   v1::UpdateRuntimeConfigResponse*) override;
-  grpc::Status CheckpointContainer(Ctx*, const v1::CheckpointContainerRequest*,
-                                   v1::CheckpointContainerResponse*) override;
+  // event_rpcs.cc
   grpc::Status GetContainerEvents(Ctx*, const v1::GetEventsRequest*,
                                   grpc::ServerWriter<v1::ContainerEventResponse>*) override;
+  // metrics_rpcs.cc
   grpc::Status ListMetricDescriptors(Ctx*, const v1::ListMetricDescriptorsRequest*,
                                      v1::ListMetricDescriptorsResponse*) override;
   grpc::Status ListPodSandboxMetrics(Ctx*, const v1::ListPodSandboxMetricsRequest*,
                                      v1::ListPodSandboxMetricsResponse*) override;
   grpc::Status StreamPodSandboxMetrics(Ctx*, const v1::StreamPodSandboxMetricsRequest*,
                                        grpc::ServerWriter<v1::StreamPodSandboxMetricsResponse>*) override;
+  // unimplemented_rpcs.cc: each answers UNIMPLEMENTED naming itself and the reason.
+  grpc::Status UpdateRuntimeConfig(Ctx*, const v1::UpdateRuntimeConfigRequest*,
+                                   v1::UpdateRuntimeConfigResponse*) override;
+  grpc::Status CheckpointContainer(Ctx*, const v1::CheckpointContainerRequest*,
+                                   v1::CheckpointContainerResponse*) override;
   grpc::Status UpdatePodSandboxResources(Ctx*, const v1::UpdatePodSandboxResourcesRequest*,
                                          v1::UpdatePodSandboxResourcesResponse*) override;
 
@@ -95,6 +97,7 @@ class RuntimeService final : public v1::RuntimeService::Service {
   core::SandboxService& pods_;
   core::ContainerService& containers_;
   core::StatsService& stats_;
+  core::EventFeed& events_;
   const RuntimeInfo info_;
   const StreamUrls stream_urls_;
 };

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <absl/status/status.h>
+#include <absl/time/clock.h>
 #include <grpcpp/grpcpp.h>
 
 #include "base/log.h"
@@ -36,12 +37,25 @@ inline grpc::Status unimplemented(std::string_view rpc, std::string_view why) {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, fmt::format("{} is not implemented by berth yet: {}", rpc, why));
 }
 
+// Sees every served RPC's outcome and duration (berthd's metrics endpoint). Set once, before
+// serving; none by default.
+class RpcObserver {
+ public:
+  virtual ~RpcObserver() = default;
+  virtual void observe(std::string_view rpc, absl::StatusCode code, absl::Duration took) = 0;
+};
+inline std::atomic<RpcObserver*>& rpc_observer() {
+  static std::atomic<RpcObserver*> observer{nullptr};
+  return observer;
+}
+
 template <class Fn>
 grpc::Status serve(const std::atomic<bool>& ready, grpc::ServerContext& ctx, RpcKind kind, std::string_view rpc,
                    std::string_view subject, Fn&& fn) {
   if (!ready.load(std::memory_order_acquire))
     return to_grpc(absl::UnavailableError("berthd is recovering its state; retry"));
   const core::OpContext op = op_context_from(ctx);
+  const absl::Time start = absl::Now();
   absl::Status s;
   try {
     s = fn(op);
@@ -56,6 +70,7 @@ grpc::Status serve(const std::atomic<bool>& ready, grpc::ServerContext& ctx, Rpc
   } else {
     BERTH_LOG(debug, "{} {} ok", rpc, subject);
   }
+  if (RpcObserver* o = rpc_observer().load(std::memory_order_acquire)) o->observe(rpc, s.code(), absl::Now() - start);
   return to_grpc(s);
 }
 

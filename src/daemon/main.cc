@@ -29,6 +29,7 @@
 #include "core/image_service.h"
 #include "core/sandbox_service.h"
 #include "cri/image_service.h"
+#include "metrics/prometheus_endpoint.h"
 #include "cri/runtime_service.h"
 #include "image/puller.h"
 #include "registry/client.h"
@@ -147,6 +148,21 @@ absl::Status run(const config::Config& cfg) {
   // The watcher delivers to `pods`: it stops before `pods` is destroyed, on every return.
   absl::Cleanup stop_watching = [&] { watcher->stop(); };
   core::ImageService image_service(*images, puller, containers, state.image_pins, cfg.images.pinned);
+  // Off unless [metrics] address is set; up before recovery, so that its takeovers count.
+  std::unique_ptr<metrics::PrometheusEndpoint> metrics_endpoint;
+  if (!cfg.metrics.address.empty()) {
+    ASSIGN_OR_RETURN(metrics_endpoint, metrics::PrometheusEndpoint::start(cfg.metrics.bind_address(), state));
+    state.telemetry = metrics_endpoint.get();
+    image_service.set_telemetry(*metrics_endpoint);
+    cri::rpc_observer().store(metrics_endpoint.get());
+    BERTH_LOG(info, "metrics on http://{}/metrics", cfg.metrics.bind_address());
+  }
+  // Nothing counts into the endpoint once it is gone (the watcher may still deliver).
+  absl::Cleanup stop_counting = [&] {
+    cri::rpc_observer().store(nullptr);
+    state.telemetry = &core::Telemetry::none();
+    image_service.set_telemetry(core::Telemetry::none());
+  };
   std::atomic<bool> ready{false};
   std::vector<std::string> handler_names;
   for (const auto& [name, rt] : cfg.runtimes) handler_names.push_back(name);
@@ -164,7 +180,7 @@ absl::Status run(const config::Config& cfg) {
                        clock, [&containers](const runtime::ExecStreamRequest& r) { return containers.start_exec(r); },
                        [&pods](const std::string& pod, uint16_t port) { return pods.dial_port(pod, port); }));
   core::StatsService stats(state, pods, containers, host, clock);
-  cri::RuntimeService runtime_rpc(ready, pods, containers, stats,
+  cri::RuntimeService runtime_rpc(ready, pods, containers, stats, state.events,
                                   {.version = kVersion,
                                    .cgroup_mode = std::string(cgroup::to_string(cgroups.mode())),
                                    .runtime_handlers = std::move(handler_names)},
@@ -214,6 +230,8 @@ absl::Status run(const config::Config& cfg) {
   // Calls in flight get a second to finish, then are cancelled (their handlers still run to
   // the end: every operation is crash-consistent anyway). Idle clients such as kubelet keep
   // their connection open and would otherwise hold the shutdown for the whole deadline.
+  // Event subscribers are told at once that berthd is going.
+  state.events.close();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   ::unlink(cfg.listen.c_str());
   return absl::OkStatus();

@@ -68,6 +68,7 @@ absl::Status CoreTest::try_restart() {
   core::Settings s{.root = dir_ / "root", .state_dir = dir_ / "state", .cgroup_parent = "/berth-component",
                    .monitor_binary = "/fake/berth-monitor"};
   s.runtimes["runc"] = {.binary = "/fake/runc", .root = dir_ / "state" / "runc"};
+  adjust_settings(s);
   state_ = std::make_unique<core::State>(std::move(s), *store_);
   containers_ = std::make_unique<core::ContainerService>(*state_, *images_, host_);
   pods_ = std::make_unique<core::SandboxService>(*state_, *containers_, host_);

@@ -28,6 +28,8 @@ class CoreTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // A fixture's changes to the settings every (re)start uses.
+  virtual void adjust_settings(core::Settings&) {}
 
   // A fresh State and services over the same store and host, as after a berthd restart;
   // runs recovery.

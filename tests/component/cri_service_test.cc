@@ -7,6 +7,7 @@
 #include <climits>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include <absl/strings/match.h>
 #include <grpcpp/grpcpp.h>
@@ -23,11 +24,13 @@ namespace v1 = ::runtime::v1;
 
 class CriServiceTest : public CoreTest {
  protected:
+  // Small, so that a stalled event subscriber is dropped after a few dozen events.
+  void adjust_settings(core::Settings& s) override { s.event_buffer = 32; }
   void SetUp() override {
     CoreTest::SetUp();
     if (HasFatalFailure()) return;
     service_ = std::make_unique<cri::RuntimeService>(
-        ready_, *pods_, *containers_, *stats_, cri::RuntimeInfo{.version = "test", .cgroup_mode = "v2", .runtime_handlers = {"runc"}},
+        ready_, *pods_, *containers_, *stats_, state_->events, cri::RuntimeInfo{.version = "test", .cgroup_mode = "v2", .runtime_handlers = {"runc"}},
         cri::StreamUrls{.exec = [this](runtime::ExecStreamRequest r) -> absl::StatusOr<std::string> {
                           issued_.push_back(std::move(r));
                           return "http://127.0.0.1:1/exec/token";
@@ -71,6 +74,31 @@ class CriServiceTest : public CoreTest {
     grpc::Status s = stub_->RunPodSandbox(ctx().get(), req, &resp);
     *id = resp.pod_sandbox_id();
     return s;
+  }
+
+  struct Subscriber {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    std::unique_ptr<grpc::ClientReader<v1::ContainerEventResponse>> reader;
+  };
+  // A GetContainerEvents stream, once berthd has subscribed it (its headers came).
+  Subscriber subscribe() {
+    Subscriber s{.ctx = ctx()};
+    s.reader = stub_->GetContainerEvents(s.ctx.get(), v1::GetEventsRequest());
+    s.reader->WaitForInitialMetadata();
+    return s;
+  }
+  // The next `n` events as "TYPE id", and the last one whole.
+  std::vector<std::string> read_events(Subscriber& s, int n, v1::ContainerEventResponse* last = nullptr) {
+    std::vector<std::string> out;
+    v1::ContainerEventResponse e;
+    while (static_cast<int>(out.size()) < n && s.reader->Read(&e)) {
+      out.push_back(v1::ContainerEventType_Name(e.container_event_type()) + " " + e.container_id());
+      if (last) *last = e;
+    }
+    return out;
+  }
+  std::filesystem::path monitor_socket_of(const std::string& pod) const {
+    return state_->settings.pods_dir() / pod / "monitor.sock";
   }
 
   std::atomic<bool> ready_{true};
@@ -247,6 +275,83 @@ TEST_F(CriServiceTest, TenThousandPodsStreamInBatchesAndTheUnaryListRefusesPastT
   (*list.mutable_filter()->mutable_label_selector())["sample"] = "yes";
   ASSERT_TRUE(stub_->ListPodSandbox(ctx().get(), list, &listed).ok()) << "a filtered list fits";
   EXPECT_EQ(listed.items_size(), kPods / 1000);
+}
+
+// Two subscribers see a whole lifecycle in order, each event with the pod's status and its
+// containers'; the container's STOPPED comes from the monitor's pushed exit, no call polled.
+TEST_F(CriServiceTest, EventsOfAWholeLifecycleReachTwoSubscribersInOrder) {
+  Subscriber a = subscribe(), b = subscribe();
+  std::string pod;
+  v1::PodSandboxConfig cfg = pod_config(std::string(63, 'e'));
+  cfg.set_log_directory((dir_ / "logs" / "events").string());
+  ASSERT_TRUE(run_pod(cfg, &pod).ok());
+  const std::string c = run_container(pod, "work");
+  monitors_.exit_container(monitor_socket_of(pod), c, 3);
+  ASSERT_TRUE(containers_->remove(op(), c).ok());
+  ASSERT_TRUE(pods_->stop(op(), pod).ok());
+  ASSERT_TRUE(pods_->remove(op(), pod).ok());
+
+  const std::vector<std::string> expected = {
+      "CONTAINER_CREATED_EVENT " + pod, "CONTAINER_STARTED_EVENT " + pod, "CONTAINER_CREATED_EVENT " + c,
+      "CONTAINER_STARTED_EVENT " + c,   "CONTAINER_STOPPED_EVENT " + c,   "CONTAINER_DELETED_EVENT " + c,
+      "CONTAINER_STOPPED_EVENT " + pod, "CONTAINER_DELETED_EVENT " + pod};
+  v1::ContainerEventResponse stopped;
+  std::vector<std::string> got = read_events(a, 5, &stopped);
+  EXPECT_EQ(got, std::vector<std::string>(expected.begin(), expected.begin() + 5));
+  // The STOPPED event carries the exit it reports.
+  EXPECT_EQ(stopped.pod_sandbox_status().id(), pod);
+  EXPECT_EQ(stopped.pod_sandbox_status().metadata().name(), std::string(63, 'e'));
+  EXPECT_EQ(stopped.pod_sandbox_status().state(), v1::SANDBOX_READY);
+  ASSERT_EQ(stopped.containers_statuses_size(), 1);
+  EXPECT_EQ(stopped.containers_statuses(0).id(), c);
+  EXPECT_EQ(stopped.containers_statuses(0).state(), v1::CONTAINER_EXITED);
+  EXPECT_EQ(stopped.containers_statuses(0).exit_code(), 3);
+  EXPECT_GT(stopped.created_at(), 0);
+  v1::ContainerEventResponse deleted;
+  std::vector<std::string> rest = read_events(a, 3, &deleted);
+  got.insert(got.end(), rest.begin(), rest.end());
+  EXPECT_EQ(got, expected);
+  // The pod's DELETED still names the pod (kubelet reads its uid from it), with no containers.
+  EXPECT_EQ(deleted.pod_sandbox_status().metadata().uid(), "uid-" + std::string(63, 'e'));
+  EXPECT_EQ(deleted.pod_sandbox_status().state(), v1::SANDBOX_NOTREADY);
+  EXPECT_EQ(deleted.containers_statuses_size(), 0);
+  EXPECT_EQ(read_events(b, 8), expected);
+}
+
+// A client that subscribes and never reads: berthd drops it once it is 32 events behind, the
+// other subscriber gets every event, and other RPCs are answered meanwhile.
+TEST_F(CriServiceTest, AStalledEventSubscriberIsDroppedWithoutStallingAnythingElse) {
+  Subscriber stalled = subscribe(), reading = subscribe();
+  std::string pod;
+  v1::PodSandboxConfig cfg = pod_config("busy");
+  cfg.set_log_directory((dir_ / "logs" / "busy").string());
+  constexpr int kContainers = 30;
+  // The pod's created and started, then per container: created, started, stopped (killed by
+  // the remove), deleted.
+  constexpr int kEvents = 2 + 4 * kContainers;
+  std::vector<std::string> received;
+  ASSERT_TRUE(run_pod(cfg, &pod).ok());
+  std::thread reader([&] { received = read_events(reading, kEvents); });
+  for (int i = 0; i < kContainers; ++i) {
+    const std::string c = run_container(pod, "c" + std::to_string(i));
+    EXPECT_TRUE(containers_->remove(op(), c).ok());
+    v1::VersionResponse version;
+    EXPECT_TRUE(stub_->Version(ctx().get(), v1::VersionRequest(), &version).ok()) << "after container " << i;
+  }
+  reader.join();
+  EXPECT_EQ(received.size(), static_cast<size_t>(kEvents)) << "the subscriber that reads got every event";
+  // Within the buffer the stalled one holds what was sent; past it, its stream ends in error.
+  v1::ContainerEventResponse e;
+  int read = 0;
+  while (stalled.reader->Read(&e)) ++read;
+  grpc::Status s = stalled.reader->Finish();
+  EXPECT_LT(read, kEvents) << "it was dropped before the end";
+  EXPECT_TRUE(s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED || s.error_code() == grpc::StatusCode::CANCELLED)
+      << s.error_code() << " " << s.error_message();
+  // Its handler ends just after the client is told.
+  for (int i = 0; i < 500 && state_->events.subscribers() > 1; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(state_->events.subscribers(), 1u) << "its subscription ended with its RPC";
+  ASSERT_TRUE(pods_->remove(op(), pod).ok());
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include <linux/magic.h>
 #include <sys/statfs.h>
 
+#include <csignal>
 #include <filesystem>
+#include <thread>
 
 #include <absl/strings/match.h>
 #include <absl/strings/strip.h>
@@ -265,6 +267,55 @@ TEST_F(Resources, BadPodResourcesAreRefusedAtRunPodSandbox) {
   EXPECT_TRUE(absl::StrContains(s.error_message(), "PodSandboxConfig.linux.overhead")) << s.error_message();
   req.mutable_config()->mutable_linux()->clear_overhead();
   EXPECT_TRUE(rt_->RunPodSandbox(ctx().get(), req, &resp).ok()) << "nothing was reserved";
+}
+
+// busybox tail -c N keeps the last N bytes of its input: reading /dev/zero, it grows until
+// the limit's OOM killer ends it.
+const std::vector<std::string> kMemoryHog = {"tail", "-c", "209715200", "/dev/zero"};
+
+v1::ContainerConfig limited(v1::ContainerConfig cfg) {
+  cfg.mutable_linux()->mutable_resources()->set_memory_limit_in_bytes(32 * kMiB);
+  return cfg;
+}
+
+TEST_F(Resources, AnInitOverItsMemoryLimitIsOomKilledAndOneKilledWithKillMinusNineIsNot) {
+  const std::string pod = run_pod({.name = "oom"});
+  const std::string hog = run_config(pod, limited(container_config({.name = "hog", .command = kMemoryHog})));
+  v1::ContainerStatus st = wait_exited(hog, std::chrono::seconds(60));
+  EXPECT_EQ(st.exit_code(), 137);
+  EXPECT_EQ(st.reason(), "OOMKilled");
+
+  const std::string victim = run_config(pod, limited(container_config({.name = "victim", .command = {"sleep", "1000"}})));
+  const pid_t pid = container_info(victim).at("pid").get<pid_t>();
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  st = wait_exited(victim);
+  EXPECT_EQ(st.exit_code(), 137);
+  EXPECT_EQ(st.reason(), "Error") << "a kill -9 from outside is not the OOM killer";
+}
+
+// The cgroup counts OOM kills of every process in it: an exec's, or a child's of the init,
+// must not make a later kill -9 of the init look like one.
+TEST_F(Resources, AnOomKillOfAnExecOrOfAChildDoesNotMislabelTheInit) {
+  const std::string pod = run_pod({.name = "oom-exec"});
+  const std::string c = run_config(pod, limited(container_config({.name = "c", .command = {"sleep", "1000"}})));
+  EXPECT_EQ(exec_exit(c, kMemoryHog), 137) << "the exec'd tail was OOM-killed";
+  const pid_t pid = container_info(c).at("pid").get<pid_t>();
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);  // at once, while the exec's kill is still recent
+  v1::ContainerStatus st = wait_exited(c);
+  EXPECT_EQ(st.exit_code(), 137);
+  EXPECT_EQ(st.reason(), "Error");
+
+  const std::string parent = run_config(
+      pod, limited(container_config({.name = "parent", .command = {"sh", "-c", "tail -c 209715200 /dev/zero; sleep 1000"}})));
+  // The child is gone once the shell runs sleep.
+  ASSERT_TRUE(eventually([&] { return exec_exit(parent, {"sh", "-c", "! pidof tail"}) == 0; },
+                         std::chrono::seconds(60)));
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // past the window in which a kill is pending
+  ASSERT_EQ(::kill(container_info(parent).at("pid").get<pid_t>(), SIGKILL), 0);
+  st = wait_exited(parent);
+  EXPECT_EQ(st.exit_code(), 137);
+  EXPECT_EQ(st.reason(), "Error");
 }
 
 }  // namespace

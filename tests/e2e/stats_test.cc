@@ -3,10 +3,25 @@
 // counts what a container wrote, a pod's interfaces count its traffic, and stats survive
 // containers exiting under them.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <regex>
+#include <sstream>
+
+#include <absl/strings/match.h>
+#include <fmt/format.h>
+
+#include "base/unique_fd.h"
 #include "e2e/berthd_fixture.h"
+#include "support/tcp_echo_server.h"
 
 namespace berth::e2e {
 namespace {
@@ -15,6 +30,27 @@ constexpr uint64_t kMiB = 1 << 20;
 
 class Stats : public BerthdTest {
  protected:
+  std::string extra_config() const override {
+    return fmt::format("[metrics]\naddress = \":{}\"\n", metrics_port_);
+  }
+  // GET /metrics, the body.
+  std::string scrape() const {
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(metrics_port_);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "";
+    const std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::write(fd.get(), req.data(), req.size()) != static_cast<ssize_t>(req.size())) return "";
+    std::string resp;
+    char buf[65536];
+    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) resp.append(buf, static_cast<size_t>(n));
+    const size_t body = resp.find("\r\n\r\n");
+    EXPECT_EQ(resp.rfind("HTTP/1.", 0), 0u) << resp.substr(0, 200);
+    return body == std::string::npos ? "" : resp.substr(body + 4);
+  }
+  const uint16_t metrics_port_ = test_support::unused_loopback_port();
   v1::ContainerStats container_stats(const std::string& id) {
     v1::ContainerStatsRequest req;
     req.set_container_id(id);
@@ -224,6 +260,91 @@ TEST_F(Stats, ContainersExitingUnderTheCallsGiveCleanAnswers) {
     EXPECT_EQ(st.attributes().id(), id);
     EXPECT_FALSE(st.has_cpu()) << "no group left to read";
   }
+}
+
+// The metrics RPCs kubelet's /metrics/cadvisor reads: descriptors for every name sent, and
+// a running container's series with its figures.
+TEST_F(Stats, PodMetricsCarryTheContainersSeriesUnderCadvisorNames) {
+  v1::ListMetricDescriptorsResponse descriptors;
+  ASSERT_TRUE(rt_->ListMetricDescriptors(ctx().get(), v1::ListMetricDescriptorsRequest(), &descriptors).ok());
+  std::map<std::string, int> label_count;
+  for (const v1::MetricDescriptor& d : descriptors.descriptors()) label_count[d.name()] = d.label_keys_size();
+  ASSERT_TRUE(label_count.contains("container_memory_working_set_bytes"));
+
+  const std::string pod = run_pod({.name = std::string(63, 'm')});
+  const std::string c = sh(pod, "busy", "while :; do :; done");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  v1::ListPodSandboxMetricsResponse listed;
+  grpc::Status s = rt_->ListPodSandboxMetrics(ctx().get(), v1::ListPodSandboxMetricsRequest(), &listed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(listed.pod_metrics_size(), 1);
+  const v1::PodSandboxMetrics& m = listed.pod_metrics(0);
+  EXPECT_EQ(m.pod_sandbox_id(), pod);
+  std::map<std::string, uint64_t> values;
+  ASSERT_EQ(m.container_metrics_size(), 1);
+  EXPECT_EQ(m.container_metrics(0).container_id(), c);
+  for (const v1::Metric& metric : m.container_metrics(0).metrics()) {
+    ASSERT_TRUE(label_count.contains(metric.name())) << metric.name() << " has no descriptor";
+    EXPECT_EQ(metric.label_values_size(), label_count[metric.name()]) << metric.name();
+    values[metric.name()] = metric.value().value();
+  }
+  EXPECT_GE(values["container_cpu_usage_seconds_total"], 1u) << "a busy loop for 1.5 s";
+  EXPECT_GT(values["container_memory_working_set_bytes"], 0u);
+  EXPECT_GE(values["container_processes"], 1u);
+  bool eth0 = false;
+  for (const v1::Metric& metric : m.metrics())
+    eth0 |= metric.name() == "container_network_receive_bytes_total" && metric.label_values(metric.label_values_size() - 1) == "eth0";
+  EXPECT_TRUE(eth0) << "the pod's interface";
+
+  auto c2 = ctx();
+  auto reader = rt_->StreamPodSandboxMetrics(c2.get(), v1::StreamPodSandboxMetricsRequest());
+  v1::StreamPodSandboxMetricsResponse batch;
+  std::vector<std::string> streamed;
+  while (reader->Read(&batch))
+    for (const v1::PodSandboxMetrics& p : batch.pod_sandbox_metrics()) streamed.push_back(p.pod_sandbox_id());
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(streamed, std::vector<std::string>{pod});
+}
+
+// Text exposition: every sample line is NAME{LABELS} VALUE with a # TYPE for its family;
+// the figures follow what was done.
+TEST_F(Stats, TheMetricsEndpointIsScrapedAndParsed) {
+  const std::string pod = run_pod({.name = std::string(63, 'x')});
+  const std::string c = sh(pod, "idle", "sleep 1000");
+  v1::ContainerStatusRequest bad;
+  bad.set_container_id("0123456789abcdef");
+  v1::ContainerStatusResponse ignored;
+  EXPECT_EQ(rt_->ContainerStatus(ctx().get(), bad, &ignored).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  const std::string body = scrape();
+  ASSERT_FALSE(body.empty());
+  static const std::regex kSample(R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+-]+|[+-]Inf|[Nn]a[Nn])( [0-9]+)?)");
+  static const std::regex kType(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
+  std::set<std::string> typed;
+  std::map<std::string, double> samples;  // "name{labels}" -> value
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line.rfind("# HELP ", 0) == 0) continue;
+    std::smatch m;
+    if (std::regex_match(line, m, kType)) {
+      typed.insert(m[1]);
+      continue;
+    }
+    ASSERT_TRUE(std::regex_match(line, m, kSample)) << "not a sample line: " << line;
+    // strtod reads "+Inf", "-Inf" and any case of "NaN" (Go's ParseFloat, Prometheus's own, does too).
+    samples[m[1].str() + m[2].str()] = std::strtod(m[3].str().c_str(), nullptr);
+    std::string family = m[1];
+    for (const char* suffix : {"_bucket", "_count", "_sum"})
+      if (absl::EndsWith(family, suffix) && !typed.contains(family)) family = family.substr(0, family.size() - strlen(suffix));
+    EXPECT_TRUE(typed.contains(family)) << family << " has no # TYPE before it";
+  }
+  EXPECT_EQ(samples["berth_pods{state=\"ready\"}"], 1);
+  EXPECT_EQ(samples["berth_containers{state=\"running\"}"], 1);
+  EXPECT_GE(samples["berth_monitor_launches_total"], 1);
+  EXPECT_GE(samples["berth_rpc_duration_seconds_count{rpc=\"RunPodSandbox\"}"], 1);
+  EXPECT_GE(samples["berth_rpc_duration_seconds_count{rpc=\"CreateContainer\"}"], 1);
+  EXPECT_GE(samples["berth_rpc_errors_total{code=\"NOT_FOUND\",rpc=\"ContainerStatus\"}"], 1);
+  EXPECT_TRUE(samples.contains("berth_container_oom_kills_total"));
 }
 
 }  // namespace

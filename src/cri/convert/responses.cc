@@ -80,9 +80,8 @@ void to_proto(const core::PodRecord& r, v1::PodSandbox* out) {
   out->set_runtime_handler(r.runtime_handler);
 }
 
-void to_proto(const core::PodView& v, bool verbose, v1::PodSandboxStatusResponse* out) {
+void to_proto(const core::PodView& v, v1::PodSandboxStatus* st) {
   const core::PodRecord& r = v.rec;
-  v1::PodSandboxStatus* st = out->mutable_status();
   st->set_id(r.id.str());
   fill_metadata(r.spec.metadata, st->mutable_metadata());
   st->set_state(to_proto(r.state));
@@ -100,6 +99,10 @@ void to_proto(const core::PodView& v, bool verbose, v1::PodSandboxStatusResponse
   fill_map(r.spec.labels, st->mutable_labels());
   fill_map(r.spec.annotations, st->mutable_annotations());
   st->set_runtime_handler(r.runtime_handler);
+}
+
+void to_proto(const core::PodView& v, bool verbose, v1::PodSandboxStatusResponse* out) {
+  to_proto(v, out->mutable_status());
   if (verbose) {
     nlohmann::json info = v.info;
     info["netnsPath"] = v.netns_path;
@@ -121,9 +124,8 @@ void to_proto(const core::ContainerRecord& r, v1::Container* out) {
   fill_map(r.annotations, out->mutable_annotations());
 }
 
-void to_proto(const core::ContainerView& v, bool verbose, v1::ContainerStatusResponse* out) {
+void to_proto(const core::ContainerView& v, v1::ContainerStatus* st) {
   const core::ContainerRecord& r = v.rec;
-  v1::ContainerStatus* st = out->mutable_status();
   st->set_id(r.id.str());
   st->mutable_metadata()->set_name(r.name);
   st->mutable_metadata()->set_attempt(r.attempt);
@@ -161,6 +163,10 @@ void to_proto(const core::ContainerView& v, bool verbose, v1::ContainerStatusRes
   st->set_log_path(v.log_path);
   v1::LinuxContainerResources linux_resources;
   if (fill_resources(r.resources, &linux_resources)) *st->mutable_resources()->mutable_linux() = std::move(linux_resources);
+}
+
+void to_proto(const core::ContainerView& v, bool verbose, v1::ContainerStatusResponse* out) {
+  to_proto(v, out->mutable_status());
   if (verbose) (*out->mutable_info())["info"] = v.info.dump();
 }
 

@@ -11,8 +11,10 @@ namespace berth::cri {
 namespace v1 = ::runtime::v1;
 
 void to_proto(const core::PodRecord& r, v1::PodSandbox* out);
+void to_proto(const core::PodView& v, v1::PodSandboxStatus* out);
 void to_proto(const core::PodView& v, bool verbose, v1::PodSandboxStatusResponse* out);
 void to_proto(const core::ContainerRecord& r, v1::Container* out);
+void to_proto(const core::ContainerView& v, v1::ContainerStatus* out);
 void to_proto(const core::ContainerView& v, bool verbose, v1::ContainerStatusResponse* out);
 void to_proto(const image::ImageRecord& r, v1::Image* out);
 void to_proto(const core::FsUsage& u, int64_t timestamp_ns, v1::FilesystemUsage* out);

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include "monitor/oom.h"
 
 namespace berth::monitor {
 namespace {
@@ -65,14 +64,6 @@ TEST(ChildReaper, ReapsRealChildren) {
     if (got < 0) ::usleep(10'000);
   }
   EXPECT_EQ(got, 42);
-}
-
-TEST(Oom, ParsesV1AndV2Files) {
-  EXPECT_EQ(parse_oom_kill_count("low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\noom_group_kill 0\n"), 2u);
-  EXPECT_EQ(parse_oom_kill_count("oom_kill_disable 0\nunder_oom 0\noom_kill 0\n"), 0u);
-  EXPECT_FALSE(parse_oom_kill_count("oom_kill_disable 0\nunder_oom 0\n").has_value());
-  EXPECT_FALSE(parse_oom_kill_count("oom_kill x\n").has_value());
-  EXPECT_FALSE(was_oom_killed("/nonexistent/cgroup"));
 }
 
 }  // namespace
